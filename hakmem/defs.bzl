@@ -1,0 +1,79 @@
+"""Generates hakmem's per-variant targets from the variant table (configs/variants.bzl)."""
+
+load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
+load("//configs:variants.bzl", "HAK_COPTS", "TOOL_COPTS", "VARIANTS", "VARIANT_NAMES")
+
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+
+def hakmem_variants(core_srcs, override_srcs, hdrs):
+    """For each variant V: hakmem_core_V, hakmem_V (drop-in, alwayslink), libhakmem_V.so and
+    hakmem_core_V_sanitized (the hak_* API built with ASan+UBSan, for the library's own tests)."""
+    for v in VARIANT_NAMES:
+        spec = VARIANTS[v]
+        cc_library(
+            name = "hakmem_core_" + v,
+            srcs = core_srcs,
+            hdrs = hdrs,
+            includes = ["include"],
+            copts = HAK_COPTS + spec["copts"],
+            local_defines = spec["defines"],
+            linkopts = ["-lpthread"] + spec["linkopts"],
+            alwayslink = True,
+            visibility = ["//visibility:public"],
+        )
+        cc_library(
+            name = "hakmem_core_%s_sanitized" % v,
+            srcs = core_srcs,
+            hdrs = hdrs,
+            includes = ["include"],
+            copts = HAK_COPTS + SANITIZE + ["-O1"],
+            local_defines = spec["defines"],
+            linkopts = ["-lpthread"] + SANITIZE,
+            visibility = ["//visibility:public"],
+        )
+        cc_library(
+            name = "hakmem_" + v,
+            srcs = override_srcs,
+            copts = HAK_COPTS + spec["copts"],
+            local_defines = spec["defines"],
+            deps = [":hakmem_core_" + v],
+            alwayslink = True,
+            visibility = ["//visibility:public"],
+        )
+        cc_binary(
+            name = "libhakmem_%s.so" % v,
+            deps = [":hakmem_" + v],
+            linkshared = True,
+            linkopts = spec["linkopts"] + ["-Wl,--emit-relocs", "-Wl,-z,now"],
+            visibility = ["//visibility:public"],
+        )
+
+def hakmem_test(name, srcs, size = "small", variants = VARIANT_NAMES, deps = [], **kwargs):
+    """One cc_test per variant (name_V) whose malloc is hakmem variant V, plus a test_suite `name`."""
+    for v in variants:
+        cc_test(
+            name = "%s_%s" % (name, v),
+            srcs = srcs,
+            copts = TOOL_COPTS,
+            local_defines = VARIANTS[v]["defines"],
+            malloc = "//hakmem:hakmem_" + v,
+            deps = deps + ["//hakmem:hakmem_core_" + v],
+            size = size,
+            **kwargs
+        )
+    native.test_suite(name = name, tests = ["%s_%s" % (name, v) for v in variants])
+
+def hakmem_sanitized_test(name, srcs, size = "small", deps = [], **kwargs):
+    """The hak_* API under ASan+UBSan (the override stays out, so the sanitizer keeps malloc)."""
+    for v in VARIANT_NAMES:
+        cc_test(
+            name = "%s_%s" % (name, v),
+            srcs = srcs,
+            copts = TOOL_COPTS + SANITIZE + ["-O1"],
+            local_defines = VARIANTS[v]["defines"],
+            linkopts = SANITIZE,
+            deps = deps + ["//hakmem:hakmem_core_%s_sanitized" % v],
+            size = size,
+            **kwargs
+        )
+    native.test_suite(name = name, tests = ["%s_%s" % (name, v) for v in VARIANT_NAMES])
