@@ -18,7 +18,9 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             copts = HAK_COPTS + spec["copts"],
             local_defines = spec["defines"],
             linkopts = ["-lpthread"] + spec["linkopts"],
+            deps = ["//configs:gates"],
             alwayslink = True,
+            linkstatic = True,  # no implicit lib<name>.so clashing with libhakmem_V.so
             visibility = ["//visibility:public"],
         )
         cc_library(
@@ -29,6 +31,8 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             copts = HAK_COPTS + SANITIZE + ["-O1"],
             local_defines = spec["defines"],
             linkopts = ["-lpthread"] + SANITIZE,
+            deps = ["//configs:gates"],
+            linkstatic = True,
             visibility = ["//visibility:public"],
         )
         cc_library(
@@ -38,6 +42,7 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             local_defines = spec["defines"],
             deps = [":hakmem_core_" + v],
             alwayslink = True,
+            linkstatic = True,  # no implicit lib<name>.so clashing with libhakmem_V.so
             visibility = ["//visibility:public"],
         )
         cc_binary(

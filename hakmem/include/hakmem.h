@@ -14,20 +14,22 @@
 extern "C" {
 #endif
 
-void *hak_malloc(size_t size);
-void hak_free(void *ptr);
-void *hak_calloc(size_t count, size_t size);
-void *hak_realloc(void *ptr, size_t size);
-void *hak_reallocarray(void *ptr, size_t count, size_t size);
-int hak_posix_memalign(void **out, size_t alignment, size_t size);
-void *hak_aligned_alloc(size_t alignment, size_t size);
-void *hak_memalign(size_t alignment, size_t size);
-void *hak_valloc(size_t size);
-void *hak_pvalloc(size_t size);
-size_t hak_malloc_usable_size(const void *ptr);
+#define HAKMEM_API __attribute__((visibility("default")))
+
+HAKMEM_API void *hak_malloc(size_t size);
+HAKMEM_API void hak_free(void *ptr);
+HAKMEM_API void *hak_calloc(size_t count, size_t size);
+HAKMEM_API void *hak_realloc(void *ptr, size_t size);
+HAKMEM_API void *hak_reallocarray(void *ptr, size_t count, size_t size);
+HAKMEM_API int hak_posix_memalign(void **out, size_t alignment, size_t size);
+HAKMEM_API void *hak_aligned_alloc(size_t alignment, size_t size);
+HAKMEM_API void *hak_memalign(size_t alignment, size_t size);
+HAKMEM_API void *hak_valloc(size_t size);
+HAKMEM_API void *hak_pvalloc(size_t size);
+HAKMEM_API size_t hak_malloc_usable_size(const void *ptr);
 
 /* "fast", "standard", "observe" or "hardened": the variant this library was compiled as. */
-const char *hak_variant_name(void);
+HAKMEM_API const char *hak_variant_name(void);
 
 /* Counts of every OS call the allocator made (the OS layer keeps them in every variant). */
 typedef struct hak_os_stats {
@@ -45,14 +47,14 @@ typedef struct hak_os_stats {
     uint64_t huge_fail;
 } hak_os_stats;
 
-void hak_os_stats_get(hak_os_stats *out);
+HAKMEM_API void hak_os_stats_get(hak_os_stats *out);
 
 /* Writes the [SS_OS_STATS] line (and, in OBSERVE, the per-class counters) to file descriptor fd. */
-void hak_stats_print(int fd);
+HAKMEM_API void hak_stats_print(int fd);
 
 /* Returns blocks cached by the calling thread to their slabs and empty slabs to the SuperSlab
  * pool (what thread exit does); useful before measuring memory. */
-void hak_thread_flush(void);
+HAKMEM_API void hak_thread_flush(void);
 
 #ifdef __cplusplus
 }

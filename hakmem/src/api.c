@@ -1,0 +1,187 @@
+/* api.c -- the hak_* entry points: fast paths from front.h, and everything else in the C
+ * allocation API (calloc, realloc, aligned allocation, usable size) with glibc's semantics. */
+#include <errno.h>
+#include <string.h>
+
+#include "front.h"
+#include "huge.h"
+#include "init.h"
+
+/* glibc's own allocator, for HAKMEM_FORCE_LIBC_ALLOC=1 (the same-binary baseline). */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static void *out_of_memory(void) {
+    errno = ENOMEM;
+    return NULL;
+}
+
+static bool routed_to_libc(void) { return hak_ensure_init() && hak_gate_force_libc_alloc(); }
+
+static void *slab_alloc(hak_heap *h, uint32_t cls) {
+    void *p = hak_cache_pop(h, cls);
+    if (!p) p = hak_cache_refill(h, cls);
+    return p ? p : out_of_memory();
+}
+
+HAK_NOINLINE void *hak_malloc_slow(size_t size) {
+    hak_heap *h = hak_heap_acquire();
+    if (!h) return routed_to_libc() ? __libc_malloc(size) : out_of_memory();
+    if (size <= HAK_SLAB_MAX) return slab_alloc(h, hak_class_of(size));
+    if (size > HAK_SIZE_LIMIT) return out_of_memory();
+    void *p = hak_huge_alloc(size, 0);
+    return p ? p : out_of_memory();
+}
+
+/* Frees that are not a local slab block: NULL, huge blocks, other threads' blocks, foreign or
+ * invalid pointers. */
+HAK_NOINLINE void hak_free_slow(void *p) {
+    if (!p) return;
+    uint8_t kind = hak_segmap_kind((uintptr_t)p);
+    if (kind == HAK_SEG_SLAB) {
+        hak_slab *s = hak_slab_of(p);
+        if (s->owner == t_hak_heap) { /* cannot happen from hak_free_fast; kept for callers */
+            hak_cache_push(t_hak_heap, s->cls, p);
+            return;
+        }
+        hak_remote_free(s, p);
+        return;
+    }
+    if (kind == HAK_SEG_HUGE && hak_huge_free(p)) return;
+    if (routed_to_libc()) {
+        __libc_free(p);
+        return;
+    }
+    if (hak_gate_check_invalid_free())
+        hak_report_fatal("invalid free", p, "pointer was not allocated by hakmem");
+    /* FAST does not check: a foreign pointer (e.g. from before hakmem took over under
+     * LD_PRELOAD) is left alone rather than corrupting anything. */
+}
+
+HAKMEM_API void *hak_malloc(size_t size) { return hak_alloc_fast(size); }
+HAKMEM_API void hak_free(void *p) { hak_free_fast(p); }
+
+HAKMEM_API void *hak_calloc(size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) return out_of_memory();
+    if (HAK_UNLIKELY(routed_to_libc())) return __libc_calloc(count, size);
+    void *p = hak_alloc_fast(total);
+    if (p && total <= HAK_SLAB_MAX) memset(p, 0, total); /* huge mappings arrive zeroed */
+    return p;
+}
+
+/* Usable size of a live hakmem block; 0 if p is not one. */
+static size_t usable_size(const void *p) {
+    uint8_t kind = hak_segmap_kind((uintptr_t)p);
+    if (kind == HAK_SEG_SLAB) {
+        hak_slab *s = hak_slab_of(p);
+        return __atomic_load_n(&s->owner, __ATOMIC_RELAXED) ? g_hak_classes[s->cls].size : 0;
+    }
+    return kind == HAK_SEG_HUGE ? hak_huge_usable(p) : 0;
+}
+
+/* The block for an alignment above 16: a slab class whose size is a multiple of the alignment
+ * (slabs start 64 KiB-aligned, so every block of such a class is aligned), else a huge mapping. */
+static void *aligned_alloc_impl(size_t alignment, size_t size) {
+    if (alignment <= HAK_ALIGN) return hak_malloc(size);
+    if (size > HAK_SIZE_LIMIT || alignment > HAK_SIZE_LIMIT) return out_of_memory();
+    if (HAK_UNLIKELY(routed_to_libc())) return __libc_memalign(alignment, size);
+    size_t need = size > alignment ? size : alignment;
+    if (alignment <= HAK_CHUNK_SIZE && need <= HAK_SLAB_MAX) {
+        hak_heap *h = hak_heap_acquire();
+        if (!h) return out_of_memory();
+        uint32_t cls = hak_class_of(need);
+        while (g_hak_classes[cls].size % alignment) cls++;
+        return slab_alloc(h, cls);
+    }
+    void *p = hak_huge_alloc(size, alignment < HAK_PAGE_SIZE ? HAK_PAGE_SIZE : alignment);
+    return p ? p : out_of_memory();
+}
+
+static bool power_of_two(size_t x) { return x && !(x & (x - 1)); }
+
+HAKMEM_API int hak_posix_memalign(void **out, size_t alignment, size_t size) {
+    if (!power_of_two(alignment) || alignment % sizeof(void *)) return EINVAL;
+    int saved = errno;
+    void *p = aligned_alloc_impl(alignment, size);
+    if (!p) return ENOMEM;
+    errno = saved;
+    *out = p;
+    return 0;
+}
+
+HAKMEM_API void *hak_aligned_alloc(size_t alignment, size_t size) {
+    if (!power_of_two(alignment)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aligned_alloc_impl(alignment, size);
+}
+
+/* glibc's memalign rounds a non-power-of-two alignment up to the next power of two. */
+HAKMEM_API void *hak_memalign(size_t alignment, size_t size) {
+    if (alignment > HAK_SIZE_LIMIT) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t a = HAK_ALIGN;
+    while (a < alignment) a <<= 1;
+    return aligned_alloc_impl(a, size);
+}
+
+HAKMEM_API void *hak_valloc(size_t size) { return aligned_alloc_impl(HAK_PAGE_SIZE, size); }
+
+HAKMEM_API void *hak_pvalloc(size_t size) {
+    if (size > HAK_SIZE_LIMIT) return out_of_memory();
+    size_t rounded = (size + HAK_PAGE_SIZE - 1) & ~(size_t)(HAK_PAGE_SIZE - 1);
+    return aligned_alloc_impl(HAK_PAGE_SIZE, rounded ? rounded : HAK_PAGE_SIZE);
+}
+
+HAKMEM_API void *hak_realloc(void *p, size_t size) {
+    if (!p) return hak_malloc(size);
+    if (size == 0) { /* glibc: realloc(p, 0) frees p and returns NULL */
+        hak_free(p);
+        return NULL;
+    }
+    if (size > HAK_SIZE_LIMIT) return out_of_memory();
+    size_t old = usable_size(p);
+    if (!old) {
+        if (routed_to_libc()) return __libc_realloc(p, size);
+        hak_report_fatal("invalid realloc", p, "pointer was not allocated by hakmem");
+    }
+    if (size <= old && (size >= old / 2 || old <= HAK_TINY_MAX / 2)) return p; /* shrink in place */
+    if (old > HAK_SLAB_MAX && size > HAK_SLAB_MAX) {
+        void *q = hak_huge_realloc(p, size);
+        return q ? q : out_of_memory();
+    }
+    void *q = hak_malloc(size);
+    if (!q) return NULL;
+    memcpy(q, p, old < size ? old : size);
+    hak_free(p);
+    return q;
+}
+
+HAKMEM_API void *hak_reallocarray(void *p, size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) return out_of_memory();
+    return hak_realloc(p, total);
+}
+
+HAKMEM_API size_t hak_malloc_usable_size(const void *p) {
+    if (!p) return 0;
+    size_t n = usable_size(p);
+    if (!n && routed_to_libc()) {
+        /* glibc chunk header: size with flag bits, minus the header (mmapped chunks: two words). */
+        size_t raw = ((const size_t *)p)[-1];
+        return (raw & ~(size_t)7) - ((raw & 2) ? 2 : 1) * sizeof(size_t);
+    }
+    return n;
+}
+
+HAKMEM_API void hak_thread_flush(void) {
+    hak_heap *h = t_hak_heap;
+    if (h != &g_hak_empty_heap) hak_heap_flush(h);
+}

@@ -1,0 +1,36 @@
+/* check.c -- misuse reports and the double-free confirmation walk (cold code only). */
+#include "check.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "os.h"
+
+uintptr_t g_hak_free_key;
+
+void hak_report_fatal(const char *check, const void *p, const char *detail) {
+    char line[256];
+    int n = snprintf(line, sizeof line, "hakmem: %s of %p: %s (variant %s); aborting\n", check, p,
+                     detail, HAK_VARIANT_NAME);
+    if (n > 0) hak_os_write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    abort();
+}
+
+static int list_contains(void *list, const void *p, uint32_t limit) {
+    for (; list && limit > 0; list = *(void **)list, limit--)
+        if (list == p) return 1;
+    return 0;
+}
+
+/* The key matched: p is a double free only if it really sits on a free list. The lists it can
+ * be on are this thread's cache for its class, its slab's free list and the heap's inbox. */
+void hak_double_free_confirm(hak_heap *h, uint32_t cls, void *p) {
+    hak_slab *s = hak_slab_of(p);
+    s -= s->head_offset;
+    void *inbox = atomic_load_explicit(&h->inbox, memory_order_acquire);
+    if (list_contains(h->cache[cls].head, p, h->cache[cls].count) ||
+        list_contains(s->free, p, g_hak_classes[cls].capacity) ||
+        list_contains(inbox, p, UINT32_MAX))
+        hak_report_fatal("double free", p, "block is already free");
+}

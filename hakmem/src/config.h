@@ -1,0 +1,56 @@
+/* config.h -- gates and run-time options, generated from configs/gates.def.
+ *
+ * hak_gate_NAME() is what code tests. In FAST a hot gate is a literal constant (the dead branch
+ * is compiled out); elsewhere it reads g_hak_config, filled once by hak_config_load(). */
+#ifndef HAKMEM_CONFIG_H
+#define HAKMEM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#if defined(HAK_VARIANT_FAST)
+#define HAK_VARIANT_NAME "fast"
+#define HAK_HOT_GATES_CONSTANT 1
+#elif defined(HAK_VARIANT_OBSERVE)
+#define HAK_VARIANT_NAME "observe"
+#define HAK_HOT_GATES_CONSTANT 0
+#define HAK_OBSERVE 1
+#elif defined(HAK_VARIANT_STANDARD)
+#define HAK_VARIANT_NAME "standard"
+#define HAK_HOT_GATES_CONSTANT 0
+#else
+#error "define one of HAK_VARIANT_FAST, HAK_VARIANT_STANDARD, HAK_VARIANT_OBSERVE (configs/variants.bzl)"
+#endif
+
+#ifndef HAK_OBSERVE
+#define HAK_OBSERVE 0
+#endif
+
+typedef struct hak_config {
+#define HAK_HOT_GATE(name, env, fast, dflt, doc) uint32_t name;
+#define HAK_COLD_GATE(name, env, kind, dflt, doc) uint32_t name;
+#include "configs/gates.def"
+#undef HAK_HOT_GATE
+#undef HAK_COLD_GATE
+} hak_config;
+
+extern hak_config g_hak_config;
+
+#if HAK_HOT_GATES_CONSTANT
+#define HAK_HOT_GATE(name, env, fast, dflt, doc) \
+    static inline bool hak_gate_##name(void) { return (fast) != 0; }
+#else
+#define HAK_HOT_GATE(name, env, fast, dflt, doc) \
+    static inline bool hak_gate_##name(void) { return g_hak_config.name != 0; }
+#endif
+#define HAK_COLD_GATE(name, env, kind, dflt, doc) \
+    static inline uint32_t hak_gate_##name(void) { return g_hak_config.name; }
+#include "configs/gates.def"
+#undef HAK_HOT_GATE
+#undef HAK_COLD_GATE
+
+/* Reads every HAKMEM_* variable once (profile first, then explicit variables), warns about bad
+ * values on stderr, and prints the gate table when HAKMEM_VERBOSE=1. Allocates nothing. */
+void hak_config_load(void);
+
+#endif

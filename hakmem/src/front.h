@@ -1,0 +1,61 @@
+/* front.h -- the malloc and free fast paths (the "tiny front" and its unified cache), inlined
+ * into the API entry points. Each has one unlikely exit to a noinline slow path.
+ *
+ * malloc: size -> class (one table load), pop the thread's cache list for that class.
+ * free:   region map says "SuperSlab" -> chunk metadata by address arithmetic -> if this thread
+ *         owns the slab, push onto its cache list; otherwise post it to the owner's inbox. */
+#ifndef HAKMEM_FRONT_H
+#define HAKMEM_FRONT_H
+
+#include "check.h"
+#include "heap.h"
+
+void *hak_malloc_slow(size_t size);
+void hak_free_slow(void *p);
+
+HAK_INLINE void *hak_cache_pop(hak_heap *h, uint32_t cls) {
+    hak_cache *c = &h->cache[cls];
+    void **block = c->head;
+    if (HAK_UNLIKELY(!block)) return NULL;
+    c->head = block[0];
+    c->count--;
+    if (hak_gate_check_double_free()) hak_free_key_clear(block);
+    HAK_OBS_CLASS(h, alloc, cls);
+    return block;
+}
+
+/* unified_cache_push in the seed's vocabulary. */
+HAK_INLINE void hak_cache_push(hak_heap *h, uint32_t cls, void *p) {
+    hak_cache *c = &h->cache[cls];
+    if (hak_gate_check_double_free()) hak_free_key_check_and_set(h, cls, p);
+    *(void **)p = c->head;
+    c->head = p;
+    HAK_OBS_CLASS(h, free, cls);
+    if (HAK_UNLIKELY(++c->count > c->cap)) hak_cache_overflow(h, cls);
+}
+
+HAK_INLINE void *hak_alloc_fast(size_t size) {
+    if (HAK_LIKELY(size <= HAK_TINY_MAX)) {
+        void *p = hak_cache_pop(t_hak_heap, g_hak_tiny_class_of[(size + 15) >> 4]);
+        if (HAK_LIKELY(p != NULL)) return p;
+    }
+    return hak_malloc_slow(size);
+}
+
+HAK_INLINE void hak_free_fast(void *p) {
+    uintptr_t a = (uintptr_t)p;
+    if (HAK_UNLIKELY(hak_segmap_kind(a) != HAK_SEG_SLAB)) { /* NULL, huge, foreign */
+        hak_free_slow(p);
+        return;
+    }
+    hak_slab *s = hak_slab_of(p);
+    hak_heap *h = t_hak_heap;
+    if (HAK_UNLIKELY(s->owner != h)) { /* another thread's block, or not a live block */
+        hak_free_slow(p);
+        return;
+    }
+    if (hak_gate_check_invalid_free()) hak_check_block_start(s, p);
+    hak_cache_push(h, s->cls, p);
+}
+
+#endif

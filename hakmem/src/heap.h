@@ -1,0 +1,68 @@
+/* heap.h -- per-thread heaps: the unified cache (one free list per size class), the slabs the
+ * heap owns, and the inbox where other threads post the blocks they free.
+ *
+ * A thread reaches its heap through one initial-exec TLS pointer. Before a thread's first
+ * allocation the pointer names g_hak_empty_heap, whose lists are all empty and which owns no
+ * slab: the fast paths then fall to the slow paths, which create or adopt a heap. That sentinel
+ * is also how HAKMEM_FORCE_LIBC_ALLOC and not-yet-initialised states cost nothing on the fast
+ * path. */
+#ifndef HAKMEM_HEAP_H
+#define HAKMEM_HEAP_H
+
+#include <stdint.h>
+
+#include "common.h"
+#include "config.h"
+#include "size_class.h"
+#include "superslab.h"
+
+typedef struct hak_cache {
+    void *head;     /* singly linked through each block's first word */
+    uint32_t count;
+    uint32_t cap;
+} hak_cache;
+
+typedef struct hak_observe_counters {
+    uint64_t alloc[HAK_NUM_CLASSES], free[HAK_NUM_CLASSES];
+    uint64_t refills, flushes, remote_frees, inbox_drained, slabs_created, slabs_released;
+} hak_observe_counters;
+
+typedef struct hak_heap {
+    hak_cache cache[HAK_NUM_CLASSES]; /* the unified cache: hot, first */
+    hak_slab *partial[HAK_NUM_CLASSES]; /* owned slabs with free blocks or bump room */
+    void *_Atomic inbox;               /* blocks freed by other threads (lock-free stack) */
+    struct hak_heap *next_all;         /* every heap ever made (for stats and fork) */
+    struct hak_heap *next_idle;        /* idle-heap pool, awaiting a new thread */
+    uint32_t state;                    /* HAK_HEAP_* */
+#if HAK_OBSERVE
+    hak_observe_counters obs;
+#endif
+} hak_heap;
+
+enum { HAK_HEAP_SENTINEL, HAK_HEAP_ACTIVE, HAK_HEAP_IDLE, HAK_HEAP_ABANDONED };
+
+extern hak_heap g_hak_empty_heap;
+extern __thread hak_heap *t_hak_heap __attribute__((tls_model("initial-exec")));
+
+#if HAK_OBSERVE
+#define HAK_OBS(heap, field) ((heap)->obs.field++)
+#define HAK_OBS_CLASS(heap, field, cls) ((heap)->obs.field[cls]++)
+#else
+#define HAK_OBS(heap, field) ((void)0)
+#define HAK_OBS_CLASS(heap, field, cls) ((void)0)
+#endif
+
+/* The calling thread's heap, created or adopted on first use; NULL if the process is routed to
+ * libc (HAKMEM_FORCE_LIBC_ALLOC) or no memory is left for a heap. */
+hak_heap *hak_heap_acquire(void);
+/* Slow paths of the front (heap.c / refill.c). */
+void *hak_cache_refill(hak_heap *h, uint32_t cls);
+void hak_cache_overflow(hak_heap *h, uint32_t cls);
+void hak_remote_free(hak_slab *s, void *p);
+void hak_heap_flush(hak_heap *h);
+void hak_heaps_print_observe(int fd);
+void hak_heap_fork_prepare(void);
+void hak_heap_fork_parent(void);
+void hak_heap_fork_child(void);
+
+#endif

@@ -1,0 +1,21 @@
+/* huge.h -- blocks above 1 MiB (and alignments above 64 KiB): one mapping each, found again
+ * through a registry keyed by address, so free needs no header and any pointer that is not a
+ * registered block start is recognised as invalid. */
+#ifndef HAKMEM_HUGE_H
+#define HAKMEM_HUGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+void *hak_huge_alloc(size_t size, size_t alignment);
+/* False if p is not a live huge block. */
+bool hak_huge_free(void *p);
+/* Usable size of a live huge block, 0 if p is not one. */
+size_t hak_huge_usable(const void *p);
+/* Resizes in place or by moving the mapping; NULL (p untouched) if that fails. */
+void *hak_huge_realloc(void *p, size_t size);
+void hak_huge_fork_prepare(void);
+void hak_huge_fork_parent(void);
+void hak_huge_fork_child(void);
+
+#endif

@@ -1,0 +1,129 @@
+/* os.c -- the OS layer: every mmap/munmap/mremap/madvise and every environment read of hakmem
+ * happens here (hakmem/tests/os_layer_test checks that no other file does). Each call is
+ * counted in relaxed atomics: cheap, always on, the basis of the [SS_OS_STATS] line. */
+#define _GNU_SOURCE
+#include "os.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common.h"
+
+extern char **environ;
+
+static struct {
+    _Atomic uint64_t mmap_calls, mmap_failures, munmap_calls, madvise_calls, madvise_enomem,
+        madvise_other, madvise_disabled, mremap_calls, superslab_alloc, superslab_free, huge_alloc,
+        huge_fail;
+} g_os;
+
+#define COUNT(field) atomic_fetch_add_explicit(&g_os.field, 1, memory_order_relaxed)
+
+static void *map_raw(size_t size, int extra_flags) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags,
+                   -1, 0);
+    if (p == MAP_FAILED) {
+        COUNT(mmap_failures);
+        return NULL;
+    }
+    COUNT(mmap_calls);
+    return p;
+}
+
+void *hak_os_map(size_t size, size_t alignment) {
+    if (alignment <= HAK_PAGE_SIZE) return map_raw(size, 0);
+    /* Over-map by the alignment, then trim both ends: the only portable way to get alignment
+     * from mmap. Costs up to two munmap calls, counted like any other. */
+    size_t span = size + alignment;
+    if (span < size) return NULL;
+    char *raw = map_raw(span, MAP_NORESERVE);
+    if (!raw) return NULL;
+    uintptr_t start = ((uintptr_t)raw + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    size_t head = start - (uintptr_t)raw;
+    size_t tail = span - head - size;
+    if (head) hak_os_unmap(raw, head);
+    if (tail) hak_os_unmap((char *)start + size, tail);
+    return (void *)start;
+}
+
+void *hak_os_reserve(size_t size) { return map_raw(size, MAP_NORESERVE); }
+
+void hak_os_unmap(void *addr, size_t size) {
+    if (munmap(addr, size) == 0) COUNT(munmap_calls);
+}
+
+void *hak_os_remap(void *addr, size_t old_size, size_t new_size) {
+    void *p = mremap(addr, old_size, new_size, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) return NULL;
+    COUNT(mremap_calls);
+    return p;
+}
+
+void hak_os_decommit(void *addr, size_t size) {
+    if (madvise(addr, size, MADV_DONTNEED) == 0) {
+        COUNT(madvise_calls);
+    } else if (errno == ENOMEM) {
+        COUNT(madvise_enomem);
+    } else {
+        COUNT(madvise_other);
+    }
+}
+
+void hak_os_note_decommit_disabled(void) { COUNT(madvise_disabled); }
+void hak_os_note_superslab(bool allocated) {
+    if (allocated) COUNT(superslab_alloc);
+    else COUNT(superslab_free);
+}
+void hak_os_note_huge(bool ok) {
+    if (ok) COUNT(huge_alloc);
+    else COUNT(huge_fail);
+}
+
+const char *hak_os_getenv(const char *name) {
+    size_t len = strlen(name);
+    if (!environ) return NULL;
+    for (char **e = environ; *e; e++) {
+        if (strncmp(*e, name, len) == 0 && (*e)[len] == '=') return *e + len + 1;
+    }
+    return NULL;
+}
+
+uint64_t hak_os_random_seed(void) {
+    const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    if (r) memcpy(&seed, r, sizeof seed);
+    return seed | 1u;
+}
+
+void hak_os_write(int fd, const char *buf, size_t len) {
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) continue;
+            return;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+void hak_os_stats_get(hak_os_stats *out) {
+#define LOAD(field) out->field = atomic_load_explicit(&g_os.field, memory_order_relaxed)
+    LOAD(mmap_calls);
+    LOAD(mmap_failures);
+    LOAD(munmap_calls);
+    LOAD(madvise_calls);
+    LOAD(madvise_enomem);
+    LOAD(madvise_other);
+    LOAD(madvise_disabled);
+    LOAD(mremap_calls);
+    LOAD(superslab_alloc);
+    LOAD(superslab_free);
+    LOAD(huge_alloc);
+    LOAD(huge_fail);
+#undef LOAD
+}

@@ -1,0 +1,33 @@
+/* os.h -- the one OS layer. Only os.c calls mmap, munmap, mremap, madvise or reads the
+ * environment; it counts every call so the syscall budget can be checked exactly. */
+#ifndef HAKMEM_OS_H
+#define HAKMEM_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hakmem.h"
+
+/* Maps size bytes of zeroed read-write memory aligned to `alignment` (a power of two >= page).
+ * Returns NULL on failure. */
+void *hak_os_map(size_t size, size_t alignment);
+/* Reserves address space only (no commit charge, not counted against RSS until touched). */
+void *hak_os_reserve(size_t size);
+void hak_os_unmap(void *addr, size_t size);
+/* Grows or shrinks a mapping, possibly moving it; NULL on failure (the old one stays valid). */
+void *hak_os_remap(void *addr, size_t old_size, size_t new_size);
+/* Gives the pages back to the OS (they read as zero afterwards). Counts the outcome. */
+void hak_os_decommit(void *addr, size_t size);
+/* Counts a decommit that policy skipped (the seed's madvise_disabled). */
+void hak_os_note_decommit_disabled(void);
+void hak_os_note_superslab(bool allocated);
+void hak_os_note_huge(bool ok);
+
+/* getenv without allocating and without libc's getenv (safe before libc is initialised). */
+const char *hak_os_getenv(const char *name);
+/* 64 bits of per-process randomness from the kernel's auxiliary vector (no syscall). */
+uint64_t hak_os_random_seed(void);
+/* write(2) of a whole buffer to fd; used for diagnostics only. */
+void hak_os_write(int fd, const char *buf, size_t len);
+
+#endif

@@ -1,0 +1,136 @@
+/* refill.c -- the front's slow paths: refill a class's cache from the heap's slabs (creating
+ * one when none has room), flush an overflowing cache back to its slabs (releasing slabs that
+ * become empty), and move blocks between threads through the owner's inbox. */
+#include <stdatomic.h>
+
+#include "front.h"
+
+static void partial_push(hak_heap *h, hak_slab *s) {
+    s->prev = NULL;
+    s->next = h->partial[s->cls];
+    if (s->next) s->next->prev = s;
+    h->partial[s->cls] = s;
+    s->in_partial = 1;
+}
+
+static void partial_remove(hak_heap *h, hak_slab *s) {
+    if (s->prev) s->prev->next = s->next;
+    else h->partial[s->cls] = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+    s->in_partial = 0;
+}
+
+/* Returns block p to its slab. An emptied slab is released unless it is the class's only slab
+ * with room, which stays to absorb the next refill (no chunk churn at a slab boundary). */
+static void slab_put(hak_heap *h, void *p) {
+    hak_slab *s = hak_slab_of(p);
+    s -= s->head_offset;
+    *(void **)p = s->free;
+    s->free = p;
+    s->used--;
+    if (!s->in_partial) partial_push(h, s);
+    if (s->used == 0 && (h->partial[s->cls] != s || s->next)) {
+        partial_remove(h, s);
+        HAK_OBS(h, slabs_released);
+        hak_slab_release(s);
+    }
+}
+
+static void cache_link(hak_cache *c, void *p) {
+    *(void **)p = c->head;
+    c->head = p;
+    c->count++;
+}
+
+static void flush_blocks(hak_heap *h, uint32_t cls, uint32_t n) {
+    hak_cache *c = &h->cache[cls];
+    for (; n > 0 && c->head; n--) {
+        void *p = c->head;
+        c->head = *(void **)p;
+        c->count--;
+        slab_put(h, p);
+    }
+}
+
+static void drain_inbox(hak_heap *h) {
+    void *p = atomic_exchange_explicit(&h->inbox, NULL, memory_order_acquire);
+    while (p) {
+        void *next = *(void **)p;
+        hak_cache *c = &h->cache[hak_slab_of(p)->cls];
+        if (c->count < c->cap) cache_link(c, p);
+        else slab_put(h, p);
+        HAK_OBS(h, inbox_drained);
+        p = next;
+    }
+}
+
+void *hak_cache_refill(hak_heap *h, uint32_t cls) {
+    HAK_OBS(h, refills);
+    if (atomic_load_explicit(&h->inbox, memory_order_relaxed)) {
+        drain_inbox(h);
+        void *p = hak_cache_pop(h, cls);
+        if (p) return p;
+    }
+    hak_cache *c = &h->cache[cls];
+    const hak_class_info *ci = &g_hak_classes[cls];
+    uint32_t want = ci->refill;
+    while (want > 0) {
+        hak_slab *s = h->partial[cls];
+        if (!s) {
+            if (!(s = hak_slab_new(h, cls))) break; /* out of memory: serve what we have */
+            HAK_OBS(h, slabs_created);
+            partial_push(h, s);
+        }
+        for (; want > 0 && s->free; want--, s->used++) {
+            void *p = s->free;
+            s->free = *(void **)p;
+            cache_link(c, p);
+        }
+        for (; want > 0 && s->bump < s->end; want--, s->used++) {
+            cache_link(c, s->bump);
+            s->bump += ci->size;
+        }
+        if (!s->free && s->bump >= s->end) partial_remove(h, s);
+    }
+    return hak_cache_pop(h, cls);
+}
+
+void hak_cache_overflow(hak_heap *h, uint32_t cls) {
+    HAK_OBS(h, flushes);
+    hak_cache *c = &h->cache[cls];
+    flush_blocks(h, cls, c->count - c->cap / 2);
+}
+
+void hak_remote_free(hak_slab *s, void *p) {
+    hak_heap *owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
+    if (HAK_UNLIKELY(!owner))
+        hak_report_fatal("invalid free", p, "inside a hakmem region but in no live slab");
+    if (hak_gate_check_invalid_free()) hak_check_block_start(s, p);
+    if (hak_gate_check_double_free()) {
+        uintptr_t *word = p;
+        if (word[1] == g_hak_free_key)
+            hak_report_fatal("double free", p, "block freed twice (from another thread)");
+        word[1] = g_hak_free_key;
+    }
+    void *head = atomic_load_explicit(&owner->inbox, memory_order_relaxed);
+    do {
+        *(void **)p = head;
+    } while (!atomic_compare_exchange_weak_explicit(&owner->inbox, &head, p, memory_order_release,
+                                                    memory_order_relaxed));
+    if (t_hak_heap != &g_hak_empty_heap) HAK_OBS(t_hak_heap, remote_frees);
+}
+
+void hak_heap_flush(hak_heap *h) {
+    drain_inbox(h);
+    for (uint32_t cls = 0; cls < HAK_NUM_CLASSES; cls++) {
+        flush_blocks(h, cls, UINT32_MAX);
+        for (hak_slab *s = h->partial[cls], *next; s; s = next) {
+            next = s->next;
+            if (s->used == 0) {
+                partial_remove(h, s);
+                hak_slab_release(s);
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/* size_class.h -- the size-class table: 16 B steps up to 128 B, then four classes per power of
+ * two up to 1 MiB (worst-case internal waste 25 %, average ~11 % on uniform sizes, against the
+ * seed's power-of-two classes at up to 50 %). Classes 0..19 are the tiny front (16..1024 B). */
+#ifndef HAKMEM_SIZE_CLASS_H
+#define HAKMEM_SIZE_CLASS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+#define HAK_TINY_CLASSES 20u
+#define HAK_NUM_CLASSES 60u
+
+typedef struct hak_class_info {
+    uint32_t size;        /* block size = usable size */
+    uint32_t slab_chunks; /* 64 KiB chunks per slab */
+    uint32_t capacity;    /* blocks per slab */
+    uint32_t cache_cap;   /* per-thread unified-cache bound */
+    uint32_t refill;      /* blocks moved per refill */
+    /* Exact divisibility test for invalid-free checks: off % size == 0 iff the low `shift`
+     * bits are zero and ((off >> shift) * odd_inverse) mod 2^32 <= odd_limit. */
+    uint32_t shift, odd_inverse, odd_limit;
+} hak_class_info;
+
+extern hak_class_info g_hak_classes[HAK_NUM_CLASSES];
+extern const uint8_t g_hak_tiny_class_of[HAK_TINY_MAX / 16 + 1];
+
+void hak_size_classes_init(void);
+
+/* Class of a request of 1..HAK_SLAB_MAX bytes (0 maps to class 0). */
+HAK_INLINE uint32_t hak_class_of(size_t size) {
+    if (HAK_LIKELY(size <= HAK_TINY_MAX)) return g_hak_tiny_class_of[(size + 15) >> 4];
+    size_t s = size - 1;
+    uint32_t msb = 63u - (uint32_t)__builtin_clzll(s);
+    return 8u + (msb - 7u) * 4u + (uint32_t)((s >> (msb - 2u)) & 3u);
+}
+
+HAK_INLINE bool hak_class_divides(const hak_class_info *ci, uint32_t off) {
+    if (off & ((1u << ci->shift) - 1u)) return false;
+    return (uint32_t)((off >> ci->shift) * ci->odd_inverse) <= ci->odd_limit;
+}
+
+#endif
