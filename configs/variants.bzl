@@ -12,7 +12,7 @@ VARIANTS = {
     # Pure speed: every hot gate is a compile-time constant, no counters, no checks.
     "fast": {
         "defines": ["HAK_VARIANT_FAST=1"],
-        "copts": ["-flto=thin"],
+        "copts": ["-flto=thin", "-fomit-frame-pointer"],
         "linkopts": ["-flto=thin"],
     },
     # Release build: hot gates read once from HAKMEM_* at start-up; cheap safety checks on.

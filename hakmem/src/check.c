@@ -1,5 +1,5 @@
 /* check.c -- misuse reports and the double-free confirmation walk (cold code only). */
-#include "check.h"
+#include "front.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,14 +23,20 @@ static int list_contains(void *list, const void *p, uint32_t limit) {
     return 0;
 }
 
+void hak_report_invalid_block(const void *p) {
+    hak_report_fatal("invalid free", p, "not the start of a block hakmem handed out");
+}
+
 /* The key matched: p is a double free only if it really sits on a free list. The lists it can
  * be on are this thread's cache for its class, its slab's free list and the heap's inbox. */
-void hak_double_free_confirm(hak_heap *h, uint32_t cls, void *p) {
+void hak_free_suspect(hak_heap *h, uint32_t cls, void *p) {
     hak_slab *s = hak_slab_of(p);
     s -= s->head_offset;
     void *inbox = atomic_load_explicit(&h->inbox, memory_order_acquire);
-    if (list_contains(h->cache[cls].head, p, h->cache[cls].count) ||
+    if (list_contains(h->cache_head[cls], p, g_hak_classes[cls].cache_cap + 1) ||
         list_contains(s->free, p, g_hak_classes[cls].capacity) ||
         list_contains(inbox, p, UINT32_MAX))
         hak_report_fatal("double free", p, "block is already free");
+    ((uintptr_t *)p)[1] = 0; /* user data that merely matched the key: free it normally */
+    hak_cache_push(h, cls, p);
 }

@@ -14,23 +14,17 @@ extern uintptr_t g_hak_free_key;
 
 __attribute__((noreturn, cold)) void hak_report_fatal(const char *check, const void *p,
                                                       const char *detail);
-void hak_double_free_confirm(hak_heap *h, uint32_t cls, void *p);
+__attribute__((noreturn, cold)) void hak_report_invalid_block(const void *p);
+/* A free whose block already carries the key: aborts if it really is free, else pushes it. */
+HAK_NOINLINE void hak_free_suspect(hak_heap *h, uint32_t cls, void *p);
 
 HAK_INLINE void hak_free_key_clear(void **block) { block[1] = NULL; }
 
-HAK_INLINE void hak_free_key_check_and_set(hak_heap *h, uint32_t cls, void *p) {
-    uintptr_t *word = (uintptr_t *)p;
-    if (HAK_UNLIKELY(word[1] == g_hak_free_key)) hak_double_free_confirm(h, cls, p);
-    word[1] = g_hak_free_key;
-}
-
-/* p must be the first byte of a block handed out from slab s. */
-HAK_INLINE void hak_check_block_start(hak_slab *s, const void *p) {
+/* Is p the first byte of a block handed out from slab s (chunk metadata of p)? */
+HAK_INLINE bool hak_is_block_start(hak_slab *s, const void *p) {
     hak_slab *head = s - s->head_offset;
-    const hak_class_info *ci = &g_hak_classes[s->cls];
-    uintptr_t off = (uintptr_t)p - (uintptr_t)hak_slab_base(s);
-    if (HAK_UNLIKELY(!hak_class_divides(ci, (uint32_t)off) || (const char *)p >= head->bump))
-        hak_report_fatal("invalid free", p, "not the start of a block hakmem handed out");
+    uintptr_t off = (uintptr_t)p - (uintptr_t)head->block_base;
+    return hak_class_divides(&g_hak_classes[s->cls], (uint32_t)off) && (const char *)p < head->bump;
 }
 
 #endif

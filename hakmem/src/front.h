@@ -14,24 +14,30 @@ void *hak_malloc_slow(size_t size);
 void hak_free_slow(void *p);
 
 HAK_INLINE void *hak_cache_pop(hak_heap *h, uint32_t cls) {
-    hak_cache *c = &h->cache[cls];
-    void **block = c->head;
+    void **block = h->cache_head[cls];
     if (HAK_UNLIKELY(!block)) return NULL;
-    c->head = block[0];
-    c->count--;
+    h->cache_head[cls] = block[0];
+    h->cache_room[cls]++;
     if (hak_gate_check_double_free()) hak_free_key_clear(block);
     HAK_OBS_CLASS(h, alloc, cls);
     return block;
 }
 
-/* unified_cache_push in the seed's vocabulary. */
+/* unified_cache_push in the seed's vocabulary. Every unusual case leaves through a tail call,
+ * so the common path needs no callee-saved registers. */
 HAK_INLINE void hak_cache_push(hak_heap *h, uint32_t cls, void *p) {
-    hak_cache *c = &h->cache[cls];
-    if (hak_gate_check_double_free()) hak_free_key_check_and_set(h, cls, p);
-    *(void **)p = c->head;
-    c->head = p;
+    if (hak_gate_check_double_free()) {
+        uintptr_t *word = p;
+        if (HAK_UNLIKELY(word[1] == g_hak_free_key)) {
+            hak_free_suspect(h, cls, p);
+            return;
+        }
+        word[1] = g_hak_free_key;
+    }
+    *(void **)p = h->cache_head[cls];
+    h->cache_head[cls] = p;
     HAK_OBS_CLASS(h, free, cls);
-    if (HAK_UNLIKELY(++c->count > c->cap)) hak_cache_overflow(h, cls);
+    if (HAK_UNLIKELY(h->cache_room[cls]-- == 0)) hak_cache_overflow(h, cls);
 }
 
 HAK_INLINE void *hak_alloc_fast(size_t size) {
@@ -54,7 +60,10 @@ HAK_INLINE void hak_free_fast(void *p) {
         hak_free_slow(p);
         return;
     }
-    if (hak_gate_check_invalid_free()) hak_check_block_start(s, p);
+    if (hak_gate_check_invalid_free() && HAK_UNLIKELY(!hak_is_block_start(s, p))) {
+        hak_report_invalid_block(p);
+        return;
+    }
     hak_cache_push(h, s->cls, p);
 }
 

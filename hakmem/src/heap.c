@@ -31,7 +31,7 @@ static hak_heap *heap_carve(void) {
     }
     hak_heap *h = (hak_heap *)g_meta_cursor;
     g_meta_cursor += size;
-    for (uint32_t c = 0; c < HAK_NUM_CLASSES; c++) h->cache[c].cap = g_hak_classes[c].cache_cap;
+    for (uint32_t c = 0; c < HAK_NUM_CLASSES; c++) h->cache_room[c] = g_hak_classes[c].cache_cap;
     h->next_all = g_all_heaps;
     g_all_heaps = h;
     return h;

@@ -16,19 +16,18 @@
 #include "size_class.h"
 #include "superslab.h"
 
-typedef struct hak_cache {
-    void *head;     /* singly linked through each block's first word */
-    uint32_t count;
-    uint32_t cap;
-} hak_cache;
-
 typedef struct hak_observe_counters {
     uint64_t alloc[HAK_NUM_CLASSES], free[HAK_NUM_CLASSES];
     uint64_t refills, flushes, remote_frees, inbox_drained, slabs_created, slabs_released;
 } hak_observe_counters;
 
 typedef struct hak_heap {
-    hak_cache cache[HAK_NUM_CLASSES]; /* the unified cache: hot, first */
+    /* The unified cache: per class, a list of free blocks linked through their first word, and
+     * the room left before it overflows (cache_cap - length). Two flat arrays, so both are
+     * indexed by the class directly (scaled addressing), and counting room down lets free test
+     * the bound with one decrement-and-branch. */
+    void *cache_head[HAK_NUM_CLASSES];
+    uint32_t cache_room[HAK_NUM_CLASSES];
     hak_slab *partial[HAK_NUM_CLASSES]; /* owned slabs with free blocks or bump room */
     void *_Atomic inbox;               /* blocks freed by other threads (lock-free stack) */
     struct hak_heap *next_all;         /* every heap ever made (for stats and fork) */

@@ -37,18 +37,17 @@ static void slab_put(hak_heap *h, void *p) {
     }
 }
 
-static void cache_link(hak_cache *c, void *p) {
-    *(void **)p = c->head;
-    c->head = p;
-    c->count++;
+static void cache_link(hak_heap *h, uint32_t cls, void *p) {
+    *(void **)p = h->cache_head[cls];
+    h->cache_head[cls] = p;
+    h->cache_room[cls]--;
 }
 
 static void flush_blocks(hak_heap *h, uint32_t cls, uint32_t n) {
-    hak_cache *c = &h->cache[cls];
-    for (; n > 0 && c->head; n--) {
-        void *p = c->head;
-        c->head = *(void **)p;
-        c->count--;
+    for (; n > 0 && h->cache_head[cls]; n--) {
+        void *p = h->cache_head[cls];
+        h->cache_head[cls] = *(void **)p;
+        h->cache_room[cls]++;
         slab_put(h, p);
     }
 }
@@ -57,8 +56,8 @@ static void drain_inbox(hak_heap *h) {
     void *p = atomic_exchange_explicit(&h->inbox, NULL, memory_order_acquire);
     while (p) {
         void *next = *(void **)p;
-        hak_cache *c = &h->cache[hak_slab_of(p)->cls];
-        if (c->count < c->cap) cache_link(c, p);
+        uint32_t cls = hak_slab_of(p)->cls;
+        if (h->cache_room[cls] > 0) cache_link(h, cls, p);
         else slab_put(h, p);
         HAK_OBS(h, inbox_drained);
         p = next;
@@ -72,7 +71,6 @@ void *hak_cache_refill(hak_heap *h, uint32_t cls) {
         void *p = hak_cache_pop(h, cls);
         if (p) return p;
     }
-    hak_cache *c = &h->cache[cls];
     const hak_class_info *ci = &g_hak_classes[cls];
     uint32_t want = ci->refill;
     while (want > 0) {
@@ -85,10 +83,10 @@ void *hak_cache_refill(hak_heap *h, uint32_t cls) {
         for (; want > 0 && s->free; want--, s->used++) {
             void *p = s->free;
             s->free = *(void **)p;
-            cache_link(c, p);
+            cache_link(h, cls, p);
         }
         for (; want > 0 && s->bump < s->end; want--, s->used++) {
-            cache_link(c, s->bump);
+            cache_link(h, cls, s->bump);
             s->bump += ci->size;
         }
         if (!s->free && s->bump >= s->end) partial_remove(h, s);
@@ -98,15 +96,16 @@ void *hak_cache_refill(hak_heap *h, uint32_t cls) {
 
 void hak_cache_overflow(hak_heap *h, uint32_t cls) {
     HAK_OBS(h, flushes);
-    hak_cache *c = &h->cache[cls];
-    flush_blocks(h, cls, c->count - c->cap / 2);
+    uint32_t cap = g_hak_classes[cls].cache_cap;
+    /* room wrapped to UINT32_MAX: the list holds cap + 1 blocks; keep half of cap */
+    flush_blocks(h, cls, cap - h->cache_room[cls] - cap / 2);
 }
 
 void hak_remote_free(hak_slab *s, void *p) {
     hak_heap *owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
     if (HAK_UNLIKELY(!owner))
         hak_report_fatal("invalid free", p, "inside a hakmem region but in no live slab");
-    if (hak_gate_check_invalid_free()) hak_check_block_start(s, p);
+    if (hak_gate_check_invalid_free() && !hak_is_block_start(s, p)) hak_report_invalid_block(p);
     if (hak_gate_check_double_free()) {
         uintptr_t *word = p;
         if (word[1] == g_hak_free_key)

@@ -123,7 +123,7 @@ static void slab_init(hak_superslab *ss, uint32_t first, struct hak_heap *owner,
         __atomic_store_n(&m->owner, owner, __ATOMIC_RELEASE);
     }
     hak_slab *head = &ss->meta[first];
-    head->bump = (char *)ss + (size_t)first * HAK_CHUNK_SIZE;
+    head->bump = head->block_base = (char *)ss + (size_t)first * HAK_CHUNK_SIZE;
     head->end = head->bump + (size_t)ci->capacity * ci->size;
 }
 

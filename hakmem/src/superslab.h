@@ -38,7 +38,7 @@ typedef struct hak_slab {
     char *bump;          /* first never-used block */
     char *end;           /* end of the block area */
     struct hak_slab *next, *prev; /* owner's partial list */
-    uint64_t pad;
+    char *block_base;             /* first block of the slab, valid in the head chunk */
 } hak_slab;
 
 _Static_assert(sizeof(hak_slab) == 64, "one cache line per chunk's metadata");
@@ -61,13 +61,6 @@ HAK_INLINE hak_superslab *hak_ss_of(const void *p) {
 HAK_INLINE hak_slab *hak_slab_of(const void *p) {
     return &hak_ss_of(p)->meta[((uintptr_t)p >> HAK_CHUNK_SHIFT) & (HAK_CHUNKS_PER_SS - 1)];
 }
-/* First byte of the slab that owns chunk meta `s`. */
-HAK_INLINE char *hak_slab_base(hak_slab *s) {
-    hak_slab *head = s - s->head_offset;
-    hak_superslab *ss = hak_ss_of(head);
-    return (char *)ss + (size_t)(head - ss->meta) * HAK_CHUNK_SIZE;
-}
-
 /* Prewarm the pool at start-up according to the gates (maps HAKMEM_SS_PREWARM SuperSlabs). */
 void hak_superslab_prewarm(void);
 /* A new slab of class cls for heap `owner`, or NULL when the OS has no memory. Takes the lock. */
