@@ -43,12 +43,6 @@ void hak_size_classes_init(void) {
          * pins little memory; refills move half of that at once. */
         ci->cache_cap = clamp_u32((uint32_t)(HAK_CACHE_BYTES / ci->size), 1, 256);
         ci->refill = clamp_u32(ci->cache_cap / 2, 1, ci->capacity);
-        uint32_t odd = ci->size, shift = 0;
-        while (!(odd & 1u)) odd >>= 1, shift++;
-        uint32_t inv = odd; /* Newton iteration for the inverse of odd modulo 2^32 */
-        for (int i = 0; i < 5; i++) inv *= 2u - odd * inv;
-        ci->shift = shift;
-        ci->odd_inverse = inv;
-        ci->odd_limit = UINT32_MAX / odd;
+        ci->div_magic = UINT64_MAX / ci->size + 1;
     }
 }

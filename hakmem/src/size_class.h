@@ -19,9 +19,10 @@ typedef struct hak_class_info {
     uint32_t capacity;    /* blocks per slab */
     uint32_t cache_cap;   /* per-thread unified-cache bound */
     uint32_t refill;      /* blocks moved per refill */
-    /* Exact divisibility test for invalid-free checks: off % size == 0 iff the low `shift`
-     * bits are zero and ((off >> shift) * odd_inverse) mod 2^32 <= odd_limit. */
-    uint32_t shift, odd_inverse, odd_limit;
+    /* Exact divisibility test for invalid-free checks (Lemire, Kaser & Kurz 2019): for a
+     * 32-bit off, off % size == 0 iff off * div_magic (mod 2^64) < div_magic, where
+     * div_magic = 2^64 / size rounded up. One multiply and one compare. */
+    uint64_t div_magic;
 } hak_class_info;
 
 extern hak_class_info g_hak_classes[HAK_NUM_CLASSES];
@@ -38,8 +39,7 @@ HAK_INLINE uint32_t hak_class_of(size_t size) {
 }
 
 HAK_INLINE bool hak_class_divides(const hak_class_info *ci, uint32_t off) {
-    if (off & ((1u << ci->shift) - 1u)) return false;
-    return (uint32_t)((off >> ci->shift) * ci->odd_inverse) <= ci->odd_limit;
+    return (uint64_t)off * ci->div_magic < ci->div_magic;
 }
 
 #endif
