@@ -1,0 +1,120 @@
+"""Macros that generate bench/ targets from the variant table (//configs:variants.bzl).
+
+workload_binaries: one workload source -> a binary per allocator linkage.
+bench_runner: a Python tool (run by /usr/bin/python3 through tools/run_python.sh) over those binaries.
+"""
+
+load("@rules_cc//cc:defs.bzl", "cc_binary")
+load("//configs:variants.bzl", "TOOL_COPTS", "VARIANT_NAMES")
+
+WORKLOADS = ["mixed", "mixed_mt", "prodcons", "larson", "realloc_calloc", "medium_large"]
+
+# Tags for targets that measure: never remote, never cached, never beside another test.
+BENCH_TAGS = ["exclusive", "no-remote", "no-cache", "manual"]
+
+MIMALLOC_SO = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
+JEMALLOC_SO = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+
+def workload_binaries(name):
+    """For workloads/<name>.c: <name> (plain: glibc, or whatever LD_PRELOAD supplies),
+    <name>_system (glibc), <name>_mimalloc (-lmimalloc) and <name>_<v> (malloc = hakmem_<v>)."""
+    common = dict(
+        srcs = ["workloads/%s.c" % name],
+        copts = TOOL_COPTS,
+        deps = [":bench_common"],
+        visibility = ["//visibility:public"],
+    )
+    cc_binary(name = name, linkopts = ["-pthread"], **common)
+    cc_binary(name = name + "_system", linkopts = ["-pthread"], **common)
+    cc_binary(name = name + "_mimalloc", linkopts = ["-Wl,--no-as-needed", "-lmimalloc", "-pthread"], **common)
+    for v in VARIANT_NAMES:
+        cc_binary(
+            name = "%s_%s" % (name, v),
+            malloc = "//hakmem:hakmem_" + v,
+            linkopts = ["-pthread"],
+            **common
+        )
+
+def allocator_bins(workload):
+    """(data labels, args) handing every allocator's binary of `workload` to a Python tool.
+    Keys: plain, system, mimalloc, hakmem-<v>, plus preload libraries hakmem-<v>.so."""
+    labels = [":" + workload, ":%s_system" % workload, ":%s_mimalloc" % workload]
+    args = [
+        "--bin=plain=$(rootpath :%s)" % workload,
+        "--bin=system=$(rootpath :%s_system)" % workload,
+        "--bin=mimalloc=$(rootpath :%s_mimalloc)" % workload,
+    ]
+    for v in VARIANT_NAMES:
+        labels.append(":%s_%s" % (workload, v))
+        args.append("--bin=hakmem-%s=$(rootpath :%s_%s)" % (v, workload, v))
+        labels.append("//hakmem:libhakmem_%s.so" % v)
+        args.append("--preload-lib=hakmem-%s=$(rootpath //hakmem:libhakmem_%s.so)" % (v, v))
+    return labels, args
+
+def build_info_args():
+    """What --config was used, for the report: variant, PGO on/off, compilation mode."""
+    return select({
+        "//configs:variant_" + v: ["--variant=" + v]
+        for v in VARIANT_NAMES
+    }) + select({
+        "//configs:pgo": ["--pgo=1"],
+        "//conditions:default": ["--pgo=0"],
+    }) + ["--compilation-mode=$(COMPILATION_MODE)"]
+
+def bench_runner(name, script, workload, extra_args = [], extra_data = []):
+    """`bazel run //bench:<name>`: tools/<script> over every allocator binary of `workload`."""
+    labels, args = allocator_bins(workload)
+    native.sh_binary(
+        name = name,
+        srcs = ["tools/run_python.sh"],
+        data = ["tools/" + script, ":python_lib"] + labels + extra_data,
+        args = ["$(rootpath tools/%s)" % script, "--workload=" + workload, "--name=" + name] +
+               args + extra_args + build_info_args(),
+        tags = ["manual"],
+    )
+
+def _smoke_flavors():
+    """(flavor, binary suffix, expected allocator, preload library label or path) per smoke test."""
+    flavors = [
+        ("system", "_system", "glibc", None),
+        ("mimalloc", "_mimalloc", "mimalloc", None),
+        ("mimalloc_preload", "", "mimalloc", MIMALLOC_SO),
+        ("jemalloc_preload", "", "jemalloc", JEMALLOC_SO),
+    ]
+    for v in VARIANT_NAMES:
+        flavors.append((v, "_" + v, "hakmem-" + v, None))
+        flavors.append((v + "_preload", "", "hakmem-" + v, "//hakmem:libhakmem_%s.so" % v))
+    return flavors
+
+def bench_smoke_tests(name):
+    """`name`: a test_suite of smoke_<flavor>_test (every workload binary of one allocator flavor)
+    and smoke_tenrun_test (the 10-run runner in a tiny configuration). Small, cacheable, CI-safe."""
+    tests = []
+    for flavor, suffix, expect, preload in _smoke_flavors():
+        data = [":%s%s" % (w, suffix) for w in WORKLOADS]
+        args = ["$(rootpath tests/smoke_workloads.py)", "--flavor=" + flavor, "--expect=" + expect]
+        args += ["--bin=%s=$(rootpath :%s%s)" % (w, w, suffix) for w in WORKLOADS]
+        if preload and preload.startswith("//"):
+            data.append(preload)
+            args.append("--preload=$(rootpath %s)" % preload)
+        elif preload:
+            args.append("--preload=" + preload)
+        native.sh_test(
+            name = "smoke_%s_test" % flavor,
+            srcs = ["tools/run_python.sh"],
+            data = data + ["tests/smoke_workloads.py", ":python_lib"],
+            args = args,
+            size = "small",
+        )
+        tests.append("smoke_%s_test" % flavor)
+    labels, bin_args = allocator_bins("mixed")
+    native.sh_test(
+        name = "smoke_tenrun_test",
+        srcs = ["tools/run_python.sh"],
+        data = labels + ["tests/smoke_tenrun.py", "tools/tenrun.py", ":python_lib"],
+        args = ["$(rootpath tests/smoke_tenrun.py)", "--runner", "$(rootpath tools/tenrun.py)", "--",
+                "--workload=mixed", "--name=smoke_tenrun"] + bin_args + build_info_args(),
+        size = "small",
+    )
+    tests.append("smoke_tenrun_test")
+    native.test_suite(name = name, tests = tests)

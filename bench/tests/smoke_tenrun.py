@@ -1,0 +1,86 @@
+"""CI smoke test of the 10-run runner (tools/tenrun.py): a tiny run (RUNS=2 ITERS=20000, five
+allocators) must write well-formed summary.json / summary.csv / runs.csv / comparison.svg with CV
+computed; bad RUNS / ALLOCATORS / PIN / workload parameters must exit 2 with a clear error."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+SUBSET = ["hakmem-fast", "libc-same-binary", "mimalloc-linked", "jemalloc-preload", "system"]
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+        print("FAIL: " + message, file=sys.stderr)
+    return condition
+
+
+def run_runner(runner_cmd, env):
+    full = {"PATH": "/usr/bin:/bin", "TEST_TMPDIR": os.environ.get("TEST_TMPDIR", "/tmp"), **env}
+    return subprocess.run(runner_cmd, env=full, capture_output=True, text=True, timeout=240)
+
+
+def check_outputs(folder):
+    with open(os.path.join(folder, "summary.json")) as f:
+        data = json.load(f)
+    check(data["runs_per_allocator"] == 2, "summary.json: runs_per_allocator != 2")
+    check([r["allocator"] for r in data["summary"]] == SUBSET, f"summary.json: allocators {data['summary']}")
+    for row in data["summary"]:
+        check(row["n"] == 2, f"{row['allocator']}: n={row['n']}")
+        check(isinstance(row["cv_pct"], float) and row["cv_pct"] >= 0, f"{row['allocator']}: cv_pct={row['cv_pct']}")
+        check(row["min"] <= row["median"] <= row["max"] and row["mean"] > 0, f"{row['allocator']}: bad stats {row}")
+        check(row["peak_rss_kb"] > 0, f"{row['allocator']}: peak_rss_kb={row['peak_rss_kb']}")
+        check(row["linkage"] in ("same-binary", "linked", "preload"), f"{row['allocator']}: linkage={row['linkage']}")
+    mi = next(r for r in data["summary"] if r["allocator"] == "mimalloc-linked")
+    check(abs(mi["ratio_median_vs_mimalloc_linked"] - 1.0) < 1e-9, "mimalloc-linked ratio to itself is not 1")
+    for key in ("cpu_model", "nproc", "kernel", "compiler", "build", "git_revision", "date"):
+        check(key in data["machine"], f"summary.json: machine info lacks {key}")
+    check(len(data["runs"]) == 2 * len(SUBSET), f"summary.json: {len(data['runs'])} runs recorded")
+    with open(os.path.join(folder, "summary.csv")) as f:
+        rows = list(csv.DictReader(f))
+    check(len(rows) == len(SUBSET), f"summary.csv: {len(rows)} rows")
+    for row in rows:
+        try:
+            check(float(row["cv_pct"]) >= 0 and float(row["median"]) > 0, f"summary.csv: bad row {row}")
+        except (KeyError, ValueError):
+            check(False, f"summary.csv: non-numeric row {row}")
+    with open(os.path.join(folder, "runs.csv")) as f:
+        check(len(list(csv.DictReader(f))) == 2 * len(SUBSET), "runs.csv: wrong row count")
+    with open(os.path.join(folder, "comparison.svg")) as f:
+        svg = f.read()
+    check(svg.startswith("<svg") and svg.rstrip().endswith("</svg>"), "comparison.svg is not an SVG document")
+
+
+def main():
+    sep = sys.argv.index("--")
+    runner = sys.argv[sys.argv.index("--runner") + 1]
+    runner_cmd = ["/usr/bin/python3", runner] + sys.argv[sep + 1:]
+    tmp = os.environ.get("TEST_TMPDIR", "/tmp")
+    good = {"RUNS": "2", "ITERS": "20000", "ALLOCATORS": ",".join(SUBSET), "RESULTS_DIR": os.path.join(tmp, "ok")}
+    proc = run_runner(runner_cmd, good)
+    if check(proc.returncode == 0, f"runner failed (exit {proc.returncode}): {proc.stderr[-2000:]}"):
+        check("CV%" in proc.stdout and "mimalloc-linked" in proc.stdout, "runner printed no table")
+        check_outputs(good["RESULTS_DIR"])
+    bad_cases = [
+        ({"RUNS": "abc"}, "RUNS"),
+        ({"RUNS": "0"}, "RUNS"),
+        ({"ALLOCATORS": "hakmem-fast,bogus"}, "bogus"),
+        ({"PIN": "99999"}, "PIN"),
+        ({"ITERS": "0"}, "ITERS"),
+        ({"WS": "many"}, "WS"),
+    ]
+    for env, word in bad_cases:
+        proc = run_runner(runner_cmd, {**good, "RUNS": "1", "WARMUP": "0", "RESULTS_DIR": os.path.join(tmp, "bad"), **env})
+        check(proc.returncode == 2, f"{env}: exit {proc.returncode}, expected 2")
+        check("error" in proc.stderr and word in proc.stderr, f"{env}: unclear error: {proc.stderr.strip()[-300:]!r}")
+    if failures:
+        sys.exit(f"{len(failures)} runner check(s) failed")
+    print("10-run runner smoke checks passed")
+
+
+if __name__ == "__main__":
+    main()
