@@ -53,13 +53,16 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             visibility = ["//visibility:public"],
         )
 
-def hakmem_test(name, srcs, size = "small", variants = VARIANT_NAMES, deps = [], **kwargs):
-    """One cc_test per variant (name_V) whose malloc is hakmem variant V, plus a test_suite `name`."""
+def hakmem_test(name, srcs, size = "small", variants = VARIANT_NAMES, deps = [], copts = TOOL_COPTS,
+                **kwargs):
+    """One cc_test per variant (name_V) whose malloc is hakmem variant V, plus a test_suite `name`.
+
+    copts defaults to TOOL_COPTS (C17); a C++ test passes its own (e.g. with -std=c++17)."""
     for v in variants:
         cc_test(
             name = "%s_%s" % (name, v),
             srcs = srcs,
-            copts = TOOL_COPTS,
+            copts = copts,
             local_defines = VARIANTS[v]["defines"],
             malloc = "//hakmem:hakmem_" + v,
             deps = deps + ["//hakmem:hakmem_core_" + v],
