@@ -1,0 +1,116 @@
+/* death_test.c -- Standard/Observe free() checks: a forked child does a double free, frees an
+ * interior pointer, a stack address or a pointer into a foreign mmap; the child must die of
+ * SIGABRT and its stderr must hold one line naming the pointer ("%p") and saying "double free" or
+ * "invalid free". (FAST compiles the checks out, so this test is not built for it.) */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hakmem.h"
+#include "hakmem/tests/check.h"
+
+typedef void (*scenario_fn)(void *ptr);
+
+static void do_double_free(void *p) {
+    free(p);
+    free(p);
+}
+
+static void do_single_free(void *p) { free(p); }
+
+/* Case-insensitive substring search. */
+static int contains(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n) return 1;
+    }
+    return 0;
+}
+
+/* Forks; the child runs fn(ptr) with stderr on a pipe. Checks the death and the message. */
+static void expect_abort(const char *name, scenario_fn fn, void *ptr, const char *phrase) {
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        close(fds[0]);
+        dup2(fds[1], 2);
+        alarm(10);
+        fn(ptr);
+        static const char msg[] = "child survived the bad free\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        _exit(0);
+    }
+    close(fds[1]);
+    static char buf[16384];
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0) len += (size_t)r;
+    buf[len] = 0;
+    close(fds[0]);
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+
+    char want[64];
+    snprintf(want, sizeof want, "%p", ptr);
+    int lines = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+        if (strstr(line, want) && contains(line, phrase)) lines++;
+    printf("%s: %s (status 0x%x), %d line(s) naming %s with \"%s\"\n", name,
+           WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited", status, lines, want,
+           phrase);
+    EXPECTF(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+            "%s: child status 0x%x, not SIGABRT; its stderr: %.300s", name, status, buf);
+    EXPECTF(lines == 1, "%s: %d stderr line(s) name %s with \"%s\"", name, lines, want, phrase);
+}
+
+int main(void) {
+    printf("variant: %s\n", hak_variant_name());
+    /* Every pointer is made in the parent, so the child (a copy) frees the very same value. */
+    void *tiny = malloc(48);
+    void *medium = malloc(3000);
+    void *large = malloc(200000);
+    CHECK(tiny && medium && large);
+    expect_abort("double free (48 B)", do_double_free, tiny, "double free");
+    expect_abort("double free (3000 B)", do_double_free, medium, "double free");
+
+    char *blk = malloc(64);
+    CHECK(blk != NULL);
+    expect_abort("interior pointer (64 B block + 16)", do_single_free, blk + 16, "invalid free");
+    expect_abort("interior pointer (200000 B block + 4096)", do_single_free, (char *)large + 4096,
+                 "invalid free");
+
+    char stack_buf[256];
+    memset(stack_buf, 0, sizeof stack_buf);
+    expect_abort("stack address", do_single_free, stack_buf + 32, "invalid free");
+
+    size_t len = 1u << 16;
+    char *foreign = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(foreign != MAP_FAILED);
+    memset(foreign, 0, len);
+    expect_abort("foreign mmap", do_single_free, foreign + 4096 + 64, "invalid free");
+    munmap(foreign, len);
+
+    /* The parent's own blocks are untouched by what the children did. */
+    free(tiny);
+    free(medium);
+    free(large);
+    free(blk);
+    return check_summary();
+}

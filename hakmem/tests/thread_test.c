@@ -1,0 +1,201 @@
+/* thread_test.c -- (1) threads doing mixed malloc/free on their own blocks; (2) a ring of threads,
+ * each block allocated in one thread, checked, sometimes reallocated and freed in the next;
+ * (3) churn: 2000 short threads allocate, free and hand blocks to main, and memory (RSS, live
+ * SuperSlabs) must stay flat between thread 200 and thread 2000. */
+#define _GNU_SOURCE
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hakmem.h"
+#include "hakmem/tests/check.h"
+#include "hakmem/tests/pattern.h"
+
+static size_t rand_size(uint64_t *rng) {
+    uint64_t r = check_rand(rng), bucket = r % 10000;
+    if (bucket < 9000) return 16 + (r >> 16) % 1009;
+    if (bucket < 9900) return 1025 + (r >> 16) % 16000;
+    if (bucket < 9998) return 16384 + (r >> 16) % (256 * 1024);
+    return (1u << 20) + (r >> 16) % (2u << 20); /* huge: its own mapping */
+}
+
+/* ---- (1) independent mixed malloc/free --------------------------------------------------- */
+enum { MIX_THREADS = 6, MIX_SLOTS = 256, MIX_OPS = 150000 };
+
+static void *mixed_worker(void *arg) {
+    uint64_t id = (uint64_t)(uintptr_t)arg, rng = 0x51ed2701u + id * 7919;
+    unsigned char *p[MIX_SLOTS] = {0};
+    size_t n[MIX_SLOTS];
+    uint64_t gen[MIX_SLOTS] = {0};
+    for (int k = 0; k < MIX_OPS; k++) {
+        unsigned i = (unsigned)(check_rand(&rng) % MIX_SLOTS);
+        if (p[i]) {
+            CHECKF(pattern_check(p[i], n[i], pattern_key(id << 16 | i, gen[i])) < 0,
+                   "thread %llu slot %u block %p corrupted", (unsigned long long)id, i,
+                   (void *)p[i]);
+            free(p[i]);
+            p[i] = NULL;
+        } else {
+            n[i] = rand_size(&rng);
+            p[i] = malloc(n[i]);
+            CHECK(p[i] != NULL && ((uintptr_t)p[i] & 15) == 0);
+            pattern_fill(p[i], n[i], pattern_key(id << 16 | i, ++gen[i]));
+        }
+    }
+    for (int i = 0; i < MIX_SLOTS; i++) free(p[i]);
+    return NULL;
+}
+
+/* ---- (2) ring of threads: allocate here, free in the next thread ------------------------- */
+enum { RING_THREADS = 4, RING_CAP = 1024, RING_BLOCKS = 100000 };
+
+typedef struct {
+    void *p;
+    size_t size;
+    uint64_t key;
+} item_t;
+
+typedef struct { /* single-producer single-consumer queue */
+    _Atomic size_t head, tail;
+    item_t items[RING_CAP];
+} ring_t;
+
+static ring_t rings[RING_THREADS]; /* rings[t] is consumed by thread t, fed by thread t-1 */
+
+static int ring_push(ring_t *r, item_t it) {
+    size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    if (t - atomic_load_explicit(&r->head, memory_order_acquire) == RING_CAP) return 0;
+    r->items[t % RING_CAP] = it;
+    atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+    return 1;
+}
+
+static int ring_pop(ring_t *r, item_t *out) {
+    size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (h == atomic_load_explicit(&r->tail, memory_order_acquire)) return 0;
+    *out = r->items[h % RING_CAP];
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+    return 1;
+}
+
+static int consume_one(ring_t *in, uint64_t *rng) {
+    item_t it;
+    if (!ring_pop(in, &it)) return 0;
+    long bad = pattern_check(it.p, it.size, it.key);
+    CHECKF(bad < 0, "remote block %p size %zu: byte %ld corrupted", it.p, it.size, bad);
+    if (check_rand(rng) % 4 == 0) { /* realloc a block another thread allocated */
+        size_t n = rand_size(rng);
+        unsigned char *q = realloc(it.p, n);
+        CHECK(q != NULL);
+        CHECK(pattern_check(q, it.size < n ? it.size : n, it.key) < 0);
+        it.p = q;
+    }
+    free(it.p);
+    return 1;
+}
+
+static void *ring_worker(void *arg) {
+    unsigned id = (unsigned)(uintptr_t)arg;
+    ring_t *in = &rings[id], *out = &rings[(id + 1) % RING_THREADS];
+    uint64_t rng = 0xabcdef12u + id;
+    long consumed = 0;
+    for (long seq = 0; seq < RING_BLOCKS; seq++) {
+        item_t it = {NULL, rand_size(&rng), pattern_key(id, (uint64_t)seq)};
+        it.p = malloc(it.size);
+        CHECK(it.p != NULL);
+        pattern_fill(it.p, it.size, it.key);
+        while (!ring_push(out, it)) consumed += consume_one(in, &rng);
+        if (seq % 3 == 0) consumed += consume_one(in, &rng);
+    }
+    while (consumed < RING_BLOCKS) {
+        if (consume_one(in, &rng))
+            consumed++;
+        else
+            sched_yield();
+    }
+    return NULL;
+}
+
+/* ---- (3) thread churn ---------------------------------------------------------------------- */
+enum { CHURN_THREADS = 2000, CHURN_BATCH = 4, CHURN_BLOCKS = 300, HANDOFF = 4 };
+
+static void *handoff[CHURN_BATCH][HANDOFF];
+
+static void *churn_worker(void *arg) {
+    unsigned slot = (unsigned)(uintptr_t)arg % CHURN_BATCH;
+    uint64_t rng = 0x777u + (uintptr_t)arg;
+    void *blk[CHURN_BLOCKS];
+    for (int i = 0; i < CHURN_BLOCKS; i++) {
+        size_t n = rand_size(&rng);
+        blk[i] = malloc(n);
+        CHECK(blk[i] != NULL);
+        memset(blk[i], i & 0xff, n < 64 ? n : 64);
+        if (i % 3 == 2) { /* free some while the thread is still allocating */
+            free(blk[i - 1]);
+            blk[i - 1] = NULL;
+        }
+    }
+    for (int i = 0; i < HANDOFF; i++) {
+        handoff[slot][i] = blk[3 * i]; /* indices 3k are never freed above */
+        blk[3 * i] = NULL;
+    }
+    for (int i = CHURN_BLOCKS - 1; i >= 0; i--) free(blk[i]);
+    return NULL; /* the thread's cached blocks must go back when it exits */
+}
+
+static size_t rss_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    CHECK(f != NULL);
+    unsigned long size = 0, resident = 0;
+    CHECK(fscanf(f, "%lu %lu", &size, &resident) == 2);
+    fclose(f);
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static long live_superslabs(void) {
+    hak_os_stats s;
+    hak_os_stats_get(&s);
+    return (long)(s.superslab_alloc - s.superslab_free);
+}
+
+static void run_threads(void *(*fn)(void *), int n, uintptr_t base) {
+    pthread_t th[16];
+    for (int i = 0; i < n; i++) CHECK(pthread_create(&th[i], NULL, fn, (void *)(base + i)) == 0);
+    for (int i = 0; i < n; i++) CHECK(pthread_join(th[i], NULL) == 0);
+}
+
+static void churn(int from, int to) {
+    for (int t = from; t < to; t += CHURN_BATCH) {
+        run_threads(churn_worker, CHURN_BATCH, (uintptr_t)t);
+        for (int s = 0; s < CHURN_BATCH; s++) /* freed after their owner thread has exited */
+            for (int i = 0; i < HANDOFF; i++) free(handoff[s][i]);
+    }
+}
+
+int main(void) {
+    printf("variant: %s\n", hak_variant_name());
+    run_threads(mixed_worker, MIX_THREADS, 0);
+    printf("mixed: %d threads x %d ops done\n", MIX_THREADS, MIX_OPS);
+    run_threads(ring_worker, RING_THREADS, 0);
+    for (int t = 0; t < RING_THREADS; t++) CHECK(rings[t].head == rings[t].tail);
+    printf("ring: %d threads x %d remote frees done\n", RING_THREADS, RING_BLOCKS);
+
+    churn(0, 200);
+    hak_thread_flush();
+    size_t rss200 = rss_bytes();
+    long ss200 = live_superslabs();
+    churn(200, CHURN_THREADS);
+    hak_thread_flush();
+    size_t rss2000 = rss_bytes();
+    long ss2000 = live_superslabs();
+    printf("churn: RSS %zu KiB after 200 threads, %zu KiB after %d; live SuperSlabs %ld -> %ld\n",
+           rss200 >> 10, rss2000 >> 10, CHURN_THREADS, ss200, ss2000);
+    CHECKF(rss2000 <= 2 * rss200 + ((size_t)8 << 20), "RSS grew from %zu to %zu bytes", rss200,
+           rss2000);
+    CHECKF(ss2000 <= 2 * ss200 + 4, "live SuperSlabs grew from %ld to %ld", ss200, ss2000);
+    return check_summary();
+}
