@@ -165,6 +165,29 @@ static void test_alignment_functions(void) {
     }
 }
 
+/* Aligned blocks (small, page, beyond 64 KiB: the huge path) resized down and up, and size 0. */
+static void test_realloc_aligned(void) {
+    static const size_t aligns[] = {64, 4096, 131072, 1u << 20};
+    for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++) {
+        size_t al = aligns[i];
+        char *p = memalign(al, 1000);
+        CHECK(p != NULL && ALIGNED(p, al));
+        pattern_fill(p, 1000, al);
+        p = realloc(p, 50);
+        CHECK(p != NULL && pattern_check(p, 50, al) < 0);
+        p = realloc(p, 3u << 20);
+        CHECKF(p != NULL && pattern_check(p, 50, al) < 0, "memalign(%zu) block regrown", al);
+        memset(p + 50, 1, (3u << 20) - 50);
+        free(p);
+        void *z = NULL;
+        CHECK(posix_memalign(&z, al, 0) == 0 && z != NULL && ALIGNED(z, al));
+        free(z);
+        z = aligned_alloc(al, 0);
+        CHECK(z != NULL && ALIGNED(z, al));
+        free(z);
+    }
+}
+
 static void test_realloc_basics(void) {
     char *p = realloc(NULL, 200);
     CHECK(p != NULL && ALIGNED(p, 16) && malloc_usable_size(p) >= 200);
@@ -273,6 +296,7 @@ int main(void) {
     test_posix_memalign_einval();
     test_alignment_functions();
     test_realloc_basics();
+    test_realloc_aligned();
     test_realloc_preserves();
     test_reallocarray();
     test_usable_size_and_alignment();

@@ -1,7 +1,7 @@
 /* integrity_test.c -- 3 M seeded random malloc/calloc/realloc/aligned/free operations on a slot
  * table, sizes mostly 16..1024, some 1 KiB..1 MiB, a few up to 4 MiB; each block holds a pattern of
  * (slot, generation), checked in full before free/realloc, plus calloc zeroing and alignment.
- * The seed is printed; INTEGRITY_SEED=<n> and INTEGRITY_OPS=<n> reproduce or lengthen a run. */
+ * Seed printed; INTEGRITY_SEED=<n>/INTEGRITY_OPS=<n> reproduce or lengthen a run. Also run lean. */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <stdint.h>
@@ -138,9 +138,23 @@ int main(void) {
             for (size_t j = 0; j < SLOTS; j++)
                 if (slots[j].p) verify(j, "sweep");
         }
+        if ((k & 0x7ffff) == 0x40000) { /* drain: empty SuperSlabs go to the pool / the OS */
+            for (size_t j = 0; j < SLOTS; j++)
+                if (slots[j].p) op_free(j);
+            hak_thread_flush();
+        }
     }
     for (size_t i = 0; i < SLOTS; i++)
         if (slots[i].p) op_free(i);
+    hak_thread_flush();
+    hak_os_stats st;
+    hak_os_stats_get(&st);
+    printf("os: mmap %llu munmap %llu madvise %llu superslabs %llu/%llu freed, huge %llu\n",
+           (unsigned long long)st.mmap_calls, (unsigned long long)st.munmap_calls,
+           (unsigned long long)st.madvise_calls, (unsigned long long)st.superslab_free,
+           (unsigned long long)st.superslab_alloc, (unsigned long long)st.huge_alloc);
+    if (getenv("INTEGRITY_EXPECT_RELEASE")) /* set with lean settings: idle memory goes back */
+        CHECKF(st.superslab_free + st.madvise_calls > 0, "no SuperSlab was freed or decommitted");
     printf("malloc %llu calloc %llu aligned %llu free %llu realloc %llu\n",
            (unsigned long long)n_ops[0], (unsigned long long)n_ops[1],
            (unsigned long long)n_ops[2], (unsigned long long)n_ops[3],

@@ -171,8 +171,12 @@ static void run_threads(void *(*fn)(void *), int n, uintptr_t base) {
 static void churn(int from, int to) {
     for (int t = from; t < to; t += CHURN_BATCH) {
         run_threads(churn_worker, CHURN_BATCH, (uintptr_t)t);
-        for (int s = 0; s < CHURN_BATCH; s++) /* freed after their owner thread has exited */
+        for (int s = 0; s < CHURN_BATCH; s++) { /* used after their owner thread has exited */
+            unsigned char *q = realloc(handoff[s][0], 100000);
+            CHECK(q != NULL && q[0] == 0 && q[15] == 0); /* block 0: zeroed, >= 16 B */
+            handoff[s][0] = q;
             for (int i = 0; i < HANDOFF; i++) free(handoff[s][i]);
+        }
     }
 }
 
