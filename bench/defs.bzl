@@ -87,8 +87,9 @@ def _smoke_flavors():
     return flavors
 
 def bench_smoke_tests(name):
-    """`name`: a test_suite of smoke_<flavor>_test (every workload binary of one allocator flavor)
-    and smoke_tenrun_test (the 10-run runner in a tiny configuration). Small, cacheable, CI-safe."""
+    """`name`: a test_suite of smoke_<flavor>_test (every workload binary of one allocator flavor),
+    smoke_tenrun_test (the 10-run runner in a tiny configuration) and smoke_tools_test (soak, tail,
+    syscall budget). Small, cacheable, CI-safe."""
     tests = []
     for flavor, suffix, expect, preload in _smoke_flavors():
         data = [":%s%s" % (w, suffix) for w in WORKLOADS]
@@ -117,4 +118,14 @@ def bench_smoke_tests(name):
         size = "small",
     )
     tests.append("smoke_tenrun_test")
+    native.sh_test(
+        name = "smoke_tools_test",
+        srcs = ["tools/run_python.sh"],
+        data = labels + ["tests/smoke_tools.py", ":python_lib", "tools/soak.py", "tools/tail.py", "tools/syscalls.py"],
+        args = ["$(rootpath tests/smoke_tools.py)"] +
+               ["%s=$(rootpath tools/%s.py)" % (t, t) for t in ["soak", "tail", "syscalls"]] +
+               ["--"] + bin_args + build_info_args(),
+        size = "small",
+    )
+    tests.append("smoke_tools_test")
     native.test_suite(name = name, tests = tests)

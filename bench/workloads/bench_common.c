@@ -157,7 +157,7 @@ const char *bench_allocator_name(void) {
 
 void bench_print_result(const char *workload, uint64_t ops, double seconds, const char *extra) {
     double rate = seconds > 0 ? (double)ops / seconds : 0.0;
-    printf("RESULT workload=%s allocator=%s ops=%llu seconds=%.6f ops_per_sec=%.0f peak_rss_kb=%ld "
+    printf("RESULT workload=%s allocator=%s ops=%llu seconds=%.9f ops_per_sec=%.0f peak_rss_kb=%ld "
            "ru_maxrss_kb=%ld%s%s\n",
            workload, bench_allocator_name(), (unsigned long long)ops, seconds, rate, bench_peak_rss_kb(),
            bench_ru_maxrss_kb(), (extra && extra[0]) ? " " : "", extra ? extra : "");

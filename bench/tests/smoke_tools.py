@@ -1,0 +1,110 @@
+"""CI smoke test of the long-run tools with tiny parameters: soak (single and multi process),
+tail-latency proxy and syscall budget must run, write well-formed CSV/JSON/SVG with the analysis
+fields filled in, and reject bad input with exit 2. Never asserts speed or budgets."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+failures = []
+ALLOCS = "hakmem-fast,system"
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+        print("FAIL: " + message, file=sys.stderr)
+    return condition
+
+
+def run(tool_cmd, env):
+    full = {"PATH": "/usr/bin:/bin", **env}
+    return subprocess.run(tool_cmd, env=full, capture_output=True, text=True, timeout=120)
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def is_svg(path):
+    with open(path) as f:
+        text = f.read()
+    return text.startswith("<svg") and "<polyline" in text and text.rstrip().endswith("</svg>")
+
+
+def smoke_soak(cmd, tmp):
+    for mode, extra in (("single", {"DURATION_SEC": "2", "EPOCH_SEC": "1"}),
+                        ("multi", {"DURATION_SEC": "1", "STEP_ITERS": "20000"})):
+        out = os.path.join(tmp, "soak-" + mode)
+        proc = run(cmd, {"MODE": mode, "ALLOCATORS": ALLOCS, "WS": "64", "RESULTS_DIR": out, **extra})
+        if not check(proc.returncode == 0, f"soak {mode}: exit {proc.returncode}: {proc.stderr[-1500:]}"):
+            continue
+        check("epoch" in proc.stderr or "sample" in proc.stderr, f"soak {mode}: no progress lines")
+        samples = read_csv(os.path.join(out, "samples.csv"))
+        check(len(samples) >= 2 and all(float(s["ops_per_sec"]) > 0 and int(s["rss_kb"]) > 0 for s in samples),
+              f"soak {mode}: bad samples.csv")
+        with open(os.path.join(out, "summary.json")) as f:
+            summary = json.load(f)["summary"]
+        check([r["allocator"] for r in summary] == ALLOCS.split(","), f"soak {mode}: allocators {summary}")
+        for r in summary:
+            for key in ("cv_pct", "tp_drift_pct", "rss_drift_pct", "peak_rss_kb"):
+                check(isinstance(r.get(key), (int, float)), f"soak {mode}: {key} missing in {r}")
+        check(is_svg(os.path.join(out, "throughput.svg")) and is_svg(os.path.join(out, "rss.svg")),
+              f"soak {mode}: SVG charts missing or malformed")
+    proc = run(cmd, {"MODE": "sometimes", "RESULTS_DIR": os.path.join(tmp, "bad")})
+    check(proc.returncode == 2 and "MODE" in proc.stderr, f"soak MODE=sometimes: exit {proc.returncode}")
+    proc = run(cmd, {"DURATION_SEC": "1", "EPOCH_SEC": "5", "RESULTS_DIR": os.path.join(tmp, "bad")})
+    check(proc.returncode == 2 and "EPOCH_SEC" in proc.stderr, f"soak EPOCH_SEC>DURATION_SEC: exit {proc.returncode}")
+
+
+def smoke_tail(cmd, tmp):
+    out = os.path.join(tmp, "tail")
+    proc = run(cmd, {"DURATION_SEC": "2", "ALLOCATORS": ALLOCS, "WS": "64", "RESULTS_DIR": out})
+    if check(proc.returncode == 0, f"tail: exit {proc.returncode}: {proc.stderr[-1500:]}"):
+        rows = read_csv(os.path.join(out, "tail.csv"))
+        check(len(rows) == 2, f"tail: {len(rows)} rows in tail.csv")
+        for r in rows:
+            p50, p99, p999 = float(r["p50_ns"]), float(r["p99_ns"]), float(r["p999_ns"])
+            check(0 < p50 <= p99 <= p999, f"tail: percentiles out of order in {r}")
+            check(float(r["p99_over_p50"]) >= 1.0, f"tail: p99/p50 < 1 in {r}")
+        check(len(read_csv(os.path.join(out, "epochs.csv"))) >= 2, "tail: epochs.csv too short")
+        check(is_svg(os.path.join(out, "latency.svg")), "tail: latency.svg missing or malformed")
+    proc = run(cmd, {"DURATION_SEC": "1", "RESULTS_DIR": os.path.join(tmp, "bad")})
+    check(proc.returncode == 2 and "DURATION_SEC" in proc.stderr, f"tail DURATION_SEC=1: exit {proc.returncode}")
+
+
+def smoke_syscalls(cmd, tmp):
+    out = os.path.join(tmp, "syscalls")
+    use_strace = "1" if shutil.which("strace") else "0"
+    proc = run(cmd, {"ITERS": "200000", "ALLOCATORS": ALLOCS, "STRACE": use_strace, "RESULTS_DIR": out})
+    if check(proc.returncode == 0, f"syscalls: exit {proc.returncode}: {proc.stderr[-1500:]}"):
+        with open(os.path.join(out, "syscalls.json")) as f:
+            rows = {r["allocator"]: r for r in json.load(f)["summary"]}
+        check(rows["hakmem-fast"].get("ss_os_stats") is not None, "syscalls: no [SS_OS_STATS] line parsed for hakmem-fast")
+        check("mmap_total" in (rows["hakmem-fast"].get("ss_os_stats") or {}), "syscalls: SS_OS_STATS lacks mmap_total")
+        if use_strace == "1":
+            for name, r in rows.items():
+                check(r.get("strace_total", 0) > 0, f"syscalls: strace counted nothing for {name}")
+        check(len(read_csv(os.path.join(out, "syscalls.csv"))) == 2, "syscalls: syscalls.csv row count")
+    proc = run(cmd, {"ITERS": "1000", "BASE_ITERS": "1000", "RESULTS_DIR": os.path.join(tmp, "bad")})
+    check(proc.returncode == 2 and "BASE_ITERS" in proc.stderr, f"syscalls BASE_ITERS=ITERS: exit {proc.returncode}")
+
+
+def main():
+    sep = sys.argv.index("--")
+    tools = dict(a.split("=", 1) for a in sys.argv[1:sep])
+    common = sys.argv[sep + 1:]
+    tmp = os.environ.get("TEST_TMPDIR", "/tmp")
+    for name, smoke in (("soak", smoke_soak), ("tail", smoke_tail), ("syscalls", smoke_syscalls)):
+        smoke(["/usr/bin/python3", tools[name], "--workload=mixed", "--name=smoke_" + name] + common, tmp)
+    if failures:
+        sys.exit(f"{len(failures)} tool check(s) failed")
+    print("soak / tail / syscall tools smoke checks passed")
+
+
+if __name__ == "__main__":
+    main()
