@@ -1,7 +1,8 @@
 """The variant table: every allocator build hakmem has, from one source.
 
-Each entry is compiled from the same hakmem/src files; only the preprocessor variant and a few
-flags differ. hakmem/BUILD.bazel generates, for every variant V here:
+Each entry is compiled from the same hakmem/src files with the same code-shaping flags
+(HAK_RELEASE_COPTS: ThinLTO, no frame pointer), so variants differ only in what their defines
+switch; a variant may add copts/linkopts of its own. hakmem/BUILD.bazel generates, for every variant V here:
   //hakmem:hakmem_core_V   the hak_* API only (for sanitizer tests and side-by-side use)
   //hakmem:hakmem_V        core + the malloc/free override (alwayslink; a `malloc =` target)
   //hakmem:libhakmem_V.so  the LD_PRELOAD library
@@ -12,8 +13,8 @@ VARIANTS = {
     # Pure speed: every hot gate is a compile-time constant, no counters, no checks.
     "fast": {
         "defines": ["HAK_VARIANT_FAST=1"],
-        "copts": ["-flto=thin", "-fomit-frame-pointer"],
-        "linkopts": ["-flto=thin"],
+        "copts": [],
+        "linkopts": [],
     },
     # Release build: hot gates read once from HAKMEM_* at start-up; cheap safety checks on.
     "standard": {
@@ -46,6 +47,10 @@ HAK_COPTS = [
     "-fvisibility=hidden",
     "-ftls-model=initial-exec",
 ]
+
+# Code shape shared by every variant, so a variant comparison measures gates, not flags.
+HAK_RELEASE_COPTS = ["-flto=thin", "-fomit-frame-pointer"]
+HAK_RELEASE_LINKOPTS = ["-flto=thin"]
 
 # Code that is not the allocator (tests, workloads, tools): strict but without visibility rules.
 TOOL_COPTS = [

@@ -1,7 +1,15 @@
 """Generates hakmem's per-variant targets from the variant table (configs/variants.bzl)."""
 
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
-load("//configs:variants.bzl", "HAK_COPTS", "TOOL_COPTS", "VARIANTS", "VARIANT_NAMES")
+load(
+    "//configs:variants.bzl",
+    "HAK_COPTS",
+    "HAK_RELEASE_COPTS",
+    "HAK_RELEASE_LINKOPTS",
+    "TOOL_COPTS",
+    "VARIANTS",
+    "VARIANT_NAMES",
+)
 
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
 
@@ -15,9 +23,9 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             srcs = core_srcs,
             hdrs = hdrs,
             includes = ["include"],
-            copts = HAK_COPTS + spec["copts"],
+            copts = HAK_COPTS + HAK_RELEASE_COPTS + spec["copts"],
             local_defines = spec["defines"],
-            linkopts = ["-lpthread"] + spec["linkopts"],
+            linkopts = ["-lpthread"] + HAK_RELEASE_LINKOPTS + spec["linkopts"],
             deps = ["//configs:gates"],
             alwayslink = True,
             linkstatic = True,  # no implicit lib<name>.so clashing with libhakmem_V.so
@@ -38,7 +46,7 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
         cc_library(
             name = "hakmem_" + v,
             srcs = override_srcs,
-            copts = HAK_COPTS + spec["copts"],
+            copts = HAK_COPTS + HAK_RELEASE_COPTS + spec["copts"],
             local_defines = spec["defines"],
             deps = [":hakmem_core_" + v],
             alwayslink = True,
@@ -49,7 +57,7 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             name = "libhakmem_%s.so" % v,
             deps = [":hakmem_" + v],
             linkshared = True,
-            linkopts = spec["linkopts"] + ["-Wl,--emit-relocs", "-Wl,-z,now"],
+            linkopts = HAK_RELEASE_LINKOPTS + spec["linkopts"] + ["-Wl,--emit-relocs", "-Wl,-z,now"],
             visibility = ["//visibility:public"],
         )
 

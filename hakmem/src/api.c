@@ -41,13 +41,8 @@ HAK_NOINLINE void *hak_malloc_slow(size_t size) {
 HAK_NOINLINE void hak_free_slow(void *p) {
     if (!p) return;
     uint8_t kind = hak_segmap_kind((uintptr_t)p);
-    if (kind == HAK_SEG_SLAB) {
-        hak_slab *s = hak_slab_of(p);
-        if (s->owner == t_hak_heap) { /* cannot happen from hak_free_fast; kept for callers */
-            hak_cache_push(t_hak_heap, s->cls, p);
-            return;
-        }
-        hak_remote_free(s, p);
+    if (kind == HAK_SEG_SLAB) { /* the fast path found another owner (or none) */
+        hak_remote_free(hak_slab_of(p), p);
         return;
     }
     if (kind == HAK_SEG_HUGE && hak_huge_free(p)) return;
@@ -55,10 +50,10 @@ HAK_NOINLINE void hak_free_slow(void *p) {
         __libc_free(p);
         return;
     }
-    if (hak_gate_check_invalid_free())
+    /* Outside every hakmem region: fatal in the checked variants (this is the slow path, so it
+     * costs nothing); FAST leaves it alone rather than corrupting anything. */
+    if (!HAK_HOT_GATES_CONSTANT)
         hak_report_fatal("invalid free", p, "pointer was not allocated by hakmem");
-    /* FAST does not check: a foreign pointer (e.g. from before hakmem took over under
-     * LD_PRELOAD) is left alone rather than corrupting anything. */
 }
 
 HAKMEM_API void *hak_malloc(size_t size) { return hak_alloc_fast(size); }

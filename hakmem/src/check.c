@@ -27,16 +27,25 @@ void hak_report_invalid_block(const void *p) {
     hak_report_fatal("invalid free", p, "not the start of a block hakmem handed out");
 }
 
-/* The key matched: p is a double free only if it really sits on a free list. The lists it can
- * be on are this thread's cache for its class, its slab's free list and the heap's inbox. */
-void hak_free_suspect(hak_heap *h, uint32_t cls, void *p) {
-    hak_slab *s = hak_slab_of(p);
-    s -= s->head_offset;
+/* The key matched: p is a double free only if it really sits on a free list (otherwise user
+ * data merely matched the key). The lists it can be on are this thread's cache for its class,
+ * its slab's free list and the heap's inbox. */
+static void confirm_double_free(hak_heap *h, hak_slab *s, void *p) {
+    uint32_t cls = s->cls;
+    hak_slab *head = s - s->head_offset;
     void *inbox = atomic_load_explicit(&h->inbox, memory_order_acquire);
     if (list_contains(h->cache_head[cls], p, g_hak_classes[cls].cache_cap + 1) ||
-        list_contains(s->free, p, g_hak_classes[cls].capacity) ||
+        list_contains(head->free, p, g_hak_classes[cls].capacity) ||
         list_contains(inbox, p, UINT32_MAX))
         hak_report_fatal("double free", p, "block is already free");
-    ((uintptr_t *)p)[1] = 0; /* user data that merely matched the key: free it normally */
-    hak_cache_push(h, cls, p);
+}
+
+void hak_free_checked(hak_heap *h, hak_slab *s, void *p) {
+    if (hak_gate_check_invalid_free() && !hak_is_block_start(s, p)) hak_report_invalid_block(p);
+    if (hak_gate_check_double_free()) {
+        uintptr_t *word = p;
+        if (HAK_UNLIKELY(word[1] == g_hak_free_key)) confirm_double_free(h, s, p);
+        word[1] = g_hak_free_key;
+    }
+    hak_cache_push(h, s->cls, p);
 }

@@ -15,8 +15,8 @@ extern uintptr_t g_hak_free_key;
 __attribute__((noreturn, cold)) void hak_report_fatal(const char *check, const void *p,
                                                       const char *detail);
 __attribute__((noreturn, cold)) void hak_report_invalid_block(const void *p);
-/* A free whose block already carries the key: aborts if it really is free, else pushes it. */
-HAK_NOINLINE void hak_free_suspect(hak_heap *h, uint32_t cls, void *p);
+/* Local free with the enabled checks (double free, block start), then the push. */
+HAK_NOINLINE void hak_free_checked(hak_heap *h, hak_slab *s, void *p);
 
 HAK_INLINE void hak_free_key_clear(void **block) { block[1] = NULL; }
 

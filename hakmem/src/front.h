@@ -18,22 +18,14 @@ HAK_INLINE void *hak_cache_pop(hak_heap *h, uint32_t cls) {
     if (HAK_UNLIKELY(!block)) return NULL;
     h->cache_head[cls] = block[0];
     h->cache_room[cls]++;
-    if (hak_gate_check_double_free()) hak_free_key_clear(block);
+    /* Unconditional outside FAST: one store is cheaper than testing the gate. */
+    if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) hak_free_key_clear(block);
     HAK_OBS_CLASS(h, alloc, cls);
     return block;
 }
 
-/* unified_cache_push in the seed's vocabulary. Every unusual case leaves through a tail call,
- * so the common path needs no callee-saved registers. */
+/* unified_cache_push in the seed's vocabulary: p is a checked block of this heap. */
 HAK_INLINE void hak_cache_push(hak_heap *h, uint32_t cls, void *p) {
-    if (hak_gate_check_double_free()) {
-        uintptr_t *word = p;
-        if (HAK_UNLIKELY(word[1] == g_hak_free_key)) {
-            hak_free_suspect(h, cls, p);
-            return;
-        }
-        word[1] = g_hak_free_key;
-    }
     *(void **)p = h->cache_head[cls];
     h->cache_head[cls] = p;
     HAK_OBS_CLASS(h, free, cls);
@@ -60,9 +52,17 @@ HAK_INLINE void hak_free_fast(void *p) {
         hak_free_slow(p);
         return;
     }
-    if (hak_gate_check_invalid_free() && HAK_UNLIKELY(!hak_is_block_start(s, p))) {
-        hak_report_invalid_block(p);
+    if (hak_gate_check_invalid_free()) { /* the costly check runs out of line, with the others */
+        hak_free_checked(h, s, p);
         return;
+    }
+    if (hak_gate_check_double_free()) { /* the cheap one inline: one compare, one store */
+        uintptr_t *word = p;
+        if (HAK_UNLIKELY(word[1] == g_hak_free_key)) {
+            hak_free_checked(h, s, p);
+            return;
+        }
+        word[1] = g_hak_free_key;
     }
     hak_cache_push(h, s->cls, p);
 }
