@@ -61,17 +61,19 @@ def build_info_args():
         "//conditions:default": ["--pgo=0"],
     }) + ["--compilation-mode=$(COMPILATION_MODE)"]
 
-def bench_runner(name, script, workload, extra_args = [], extra_data = []):
-    """`bazel run //bench:<name>`: tools/<script> over every allocator binary of `workload`."""
+def bench_runner(name, script, workload, extra_args = []):
+    """`bazel run //bench:<name>`: tools/<script> over every allocator binary of `workload`; and
+    `bazel test //bench:<name>_test` (parameters via --test_env, results in the test's
+    undeclared outputs), tagged BENCH_TAGS so it never runs remotely, cached or beside others."""
     labels, args = allocator_bins(workload)
-    native.sh_binary(
-        name = name,
+    common = dict(
         srcs = ["tools/run_python.sh"],
-        data = ["tools/" + script, ":python_lib"] + labels + extra_data,
+        data = ["tools/" + script, ":python_lib"] + labels,
         args = ["$(rootpath tools/%s)" % script, "--workload=" + workload, "--name=" + name] +
                args + extra_args + build_info_args(),
-        tags = ["manual"],
     )
+    native.sh_binary(name = name, tags = ["manual"], **common)
+    native.sh_test(name = name + "_test", tags = BENCH_TAGS, size = "enormous", **common)
 
 def _smoke_flavors():
     """(flavor, binary suffix, expected allocator, preload library label or path) per smoke test."""
