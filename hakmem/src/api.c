@@ -85,7 +85,7 @@ static void *aligned_alloc_impl(size_t alignment, size_t size) {
     if (size > HAK_SIZE_LIMIT || alignment > HAK_SIZE_LIMIT) return out_of_memory();
     if (HAK_UNLIKELY(routed_to_libc())) return __libc_memalign(alignment, size);
     size_t need = size > alignment ? size : alignment;
-    if (alignment <= HAK_CHUNK_SIZE && need <= HAK_SLAB_MAX) {
+    if (!HAK_RB_TINY_HEADER && alignment <= HAK_CHUNK_SIZE && need <= HAK_SLAB_MAX) {
         hak_heap *h = hak_heap_acquire();
         if (!h) return out_of_memory();
         uint32_t cls = hak_class_of(need);

@@ -23,7 +23,7 @@ HAK_INLINE void hak_free_key_clear(void **block) { block[1] = NULL; }
 /* Is p the first byte of a block handed out from slab s (chunk metadata of p)? */
 HAK_INLINE bool hak_is_block_start(hak_slab *s, const void *p) {
     hak_slab *head = s - s->head_offset;
-    uintptr_t off = (uintptr_t)p - (uintptr_t)head->block_base;
+    uintptr_t off = (uintptr_t)p - (uintptr_t)head->block_base - HAK_BLOCK_HEADER_BYTES;
     return hak_class_divides(&g_hak_classes[s->cls], (uint32_t)off) && (const char *)p < head->bump;
 }
 

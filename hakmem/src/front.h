@@ -46,8 +46,18 @@ HAK_INLINE void hak_free_fast(void *p) {
         hak_free_slow(p);
         return;
     }
-    hak_slab *s = hak_slab_of(p);
     hak_heap *h = t_hak_heap;
+    if (HAK_RB_TINY_HEADER && !hak_gate_check_invalid_free() && !hak_gate_check_double_free()) {
+        /* Research box: owner and class from the block's own header, no chunk metadata. */
+        hak_block_header *hdr = hak_block_header_of(p);
+        if (HAK_UNLIKELY(hdr->owner != h)) {
+            hak_free_slow(p);
+            return;
+        }
+        hak_cache_push(h, hdr->region_id & ~HAK_REGION_ID_TAG, p);
+        return;
+    }
+    hak_slab *s = hak_slab_of(p);
     if (HAK_UNLIKELY(s->owner != h)) { /* another thread's block, or not a live block */
         hak_free_slow(p);
         return;

@@ -86,8 +86,10 @@ void *hak_cache_refill(hak_heap *h, uint32_t cls) {
             cache_link(h, cls, p);
         }
         for (; want > 0 && s->bump < s->end; want--, s->used++) {
-            cache_link(h, cls, s->bump);
-            s->bump += ci->size;
+            void *p = s->bump + HAK_BLOCK_HEADER_BYTES;
+            if (HAK_RB_TINY_HEADER) tiny_region_id_write_header(h, p, cls);
+            cache_link(h, cls, p);
+            s->bump += ci->stride;
         }
         if (!s->free && s->bump >= s->end) partial_remove(h, s);
     }

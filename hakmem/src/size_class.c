@@ -20,13 +20,15 @@ static uint32_t class_size(uint32_t c) {
     return (5u + step) << (5u + group);
 }
 
-/* Fewest 64 KiB chunks whose tail waste is at most 1/8 of the slab (at most 16 chunks). */
-static uint32_t slab_chunks_for(uint32_t size) {
-    for (uint32_t k = 1; k <= 16; k++) {
+/* Fewest 64 KiB chunks whose tail waste is at most 1/8 of the slab. A 1 MiB block needs 16
+ * chunks (17 with a research-box header); a SuperSlab has 31. */
+static uint32_t slab_chunks_for(uint32_t stride) {
+    uint32_t k = 1;
+    for (; k < HAK_CHUNKS_PER_SS - 1; k++) {
         size_t bytes = (size_t)k * HAK_CHUNK_SIZE;
-        if (bytes >= size && (bytes % size) * 8 <= bytes) return k;
+        if (bytes >= stride && (bytes % stride) * 8 <= bytes) break;
     }
-    return 16;
+    return k;
 }
 
 static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi) {
@@ -37,12 +39,13 @@ void hak_size_classes_init(void) {
     for (uint32_t c = 0; c < HAK_NUM_CLASSES; c++) {
         hak_class_info *ci = &g_hak_classes[c];
         ci->size = class_size(c);
-        ci->slab_chunks = slab_chunks_for(ci->size);
-        ci->capacity = (uint32_t)(((size_t)ci->slab_chunks * HAK_CHUNK_SIZE) / ci->size);
+        ci->stride = ci->size + HAK_BLOCK_HEADER_BYTES;
+        ci->slab_chunks = slab_chunks_for(ci->stride);
+        ci->capacity = (uint32_t)(((size_t)ci->slab_chunks * HAK_CHUNK_SIZE) / ci->stride);
         /* A thread caches at most ~32 KiB per class (at least one block), so an idle thread
          * pins little memory; refills move half of that at once. */
         ci->cache_cap = clamp_u32((uint32_t)(HAK_CACHE_BYTES / ci->size), 1, 256);
         ci->refill = clamp_u32(ci->cache_cap / 2, 1, ci->capacity);
-        ci->div_magic = UINT64_MAX / ci->size + 1;
+        ci->div_magic = UINT64_MAX / ci->stride + 1;
     }
 }

@@ -124,7 +124,7 @@ static void slab_init(hak_superslab *ss, uint32_t first, struct hak_heap *owner,
     }
     hak_slab *head = &ss->meta[first];
     head->bump = head->block_base = (char *)ss + (size_t)first * HAK_CHUNK_SIZE;
-    head->end = head->bump + (size_t)ci->capacity * ci->size;
+    head->end = head->bump + (size_t)ci->capacity * ci->stride;
 }
 
 hak_slab *hak_slab_new(struct hak_heap *owner, uint32_t cls) {

@@ -1,0 +1,19 @@
+/* research_boxes.h -- compile-time experiments, each off by default and kept with its measured
+ * verdict (docs/performance.md, "Research boxes"). Turn one on for an A/B build with
+ *   bazel build --config=fast --copt=-DHAK_RB_<NAME>=1 --cc_output_directory_tag=rb_<name> ...
+ *
+ * HAK_RB_TINY_HEADER: the seed's region-id header. Every slab block carries a 16-byte header
+ *   (16 to keep blocks 16-byte aligned) holding its owner heap and, in its last byte, the
+ *   region id written by tiny_region_id_write_header at carve time. A local free then reads
+ *   owner and class from the header instead of the SuperSlab chunk metadata. Aligned requests
+ *   above 16 bytes go to the huge path (header blocks are not aligned beyond 16). */
+#ifndef HAKMEM_RESEARCH_BOXES_H
+#define HAKMEM_RESEARCH_BOXES_H
+
+#ifndef HAK_RB_TINY_HEADER
+#define HAK_RB_TINY_HEADER 0
+#endif
+
+#define HAK_BLOCK_HEADER_BYTES (HAK_RB_TINY_HEADER ? 16u : 0u)
+
+#endif
