@@ -92,8 +92,8 @@ def print_table(rows):
     fmt = lambda r, k, f: (f.format(r[k]) if k in r else "-")
     for r in rows:
         verdict = {True: "PASS", False: "OVER", None: "-"}[r["within_budget"]]
-        print(f"{r['allocator']:<20} {fmt(r, 'internal_total', '{:d}'):>9} {fmt(r, 'internal_steady_per_1e8', '{:.2f}'):>15} "
-              f"{fmt(r, 'strace_total', '{:d}'):>8} {fmt(r, 'strace_steady_per_1e8', '{:.2f}'):>18} {verdict:>7}")
+        print(f"{r['allocator']:<20} {fmt(r, 'internal_total', '{:d}'):>9} {fmt(r, 'internal_steady_per_1e8', '{:.3f}'):>15} "
+              f"{fmt(r, 'strace_total', '{:d}'):>8} {fmt(r, 'strace_steady_per_1e8', '{:.3f}'):>18} {verdict:>7}")
     for r in rows:
         if r.get("ss_os_stats"):
             print(f"{r['allocator']}: [SS_OS_STATS] " + " ".join(f"{k}={v}" for k, v in r["ss_os_stats"].items()))
