@@ -28,10 +28,17 @@ VARIANTS = {
         "copts": [],
         "linkopts": [],
     },
+    # Standard with every check compiled in as a constant (not switchable): double and invalid
+    # free, encoded free lists. What it costs: docs/reliability.md.
+    "hardened": {
+        "defines": ["HAK_VARIANT_HARDENED=1"],
+        "copts": [],
+        "linkopts": [],
+    },
 }
 
 # The order benchmarks and reports list them in.
-VARIANT_NAMES = ["fast", "standard", "observe"]
+VARIANT_NAMES = ["fast", "standard", "observe", "hardened"]
 
 # Warnings are errors for project code (not for Bazel's own tools).
 HAK_COPTS = [

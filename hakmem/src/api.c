@@ -52,7 +52,7 @@ HAK_NOINLINE void hak_free_slow(void *p) {
     }
     /* Outside every hakmem region: fatal in the checked variants (this is the slow path, so it
      * costs nothing); FAST leaves it alone rather than corrupting anything. */
-    if (!HAK_HOT_GATES_CONSTANT)
+    if (HAK_CHECKED_VARIANT)
         hak_report_fatal("invalid free", p, "pointer was not allocated by hakmem");
 }
 

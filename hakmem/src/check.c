@@ -17,8 +17,13 @@ void hak_report_fatal(const char *check, const void *p, const char *detail) {
     abort();
 }
 
+void hak_report_corrupt_link(const void *block) {
+    hak_report_fatal("free-list corruption", block,
+                     "the next pointer in this free block was overwritten (use after free?)");
+}
+
 static int list_contains(void *list, const void *p, uint32_t limit) {
-    for (; list && limit > 0; list = *(void **)list, limit--)
+    for (; list && limit > 0; list = hak_link_get(list), limit--)
         if (list == p) return 1;
     return 0;
 }

@@ -8,9 +8,8 @@
 #ifndef HAKMEM_CHECK_H
 #define HAKMEM_CHECK_H
 
+#include "freelist.h"
 #include "heap.h"
-
-extern uintptr_t g_hak_free_key;
 
 __attribute__((noreturn, cold)) void hak_report_fatal(const char *check, const void *p,
                                                       const char *detail);

@@ -11,7 +11,7 @@
 #include "os.h"
 
 hak_config g_hak_config = {
-#define HAK_HOT_GATE(name, env, fast, dflt, doc) .name = (dflt),
+#define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) .name = (dflt),
 #define HAK_COLD_GATE(name, env, kind, dflt, doc) .name = (dflt),
 #include "configs/gates.def"
 #undef HAK_HOT_GATE
@@ -76,7 +76,7 @@ static void print_gates(void) {
     char line[512];
     int n = snprintf(line, sizeof line, "hakmem: variant=%s\n", HAK_VARIANT_NAME);
     hak_os_write(2, line, (size_t)n);
-#define HAK_HOT_GATE(name, env, fast, dflt, doc)                                              \
+#define HAK_HOT_GATE(name, env, fast, dflt, hard, doc)                                        \
     n = snprintf(line, sizeof line, "hakmem: gate %-22s = %u  (hot, %s, env %s)\n", #name,     \
                  (unsigned)hak_gate_##name(), HAK_HOT_GATES_CONSTANT ? "compile-time" : "run-time", \
                  env);                                                                         \
@@ -93,9 +93,10 @@ static void print_gates(void) {
 void hak_config_load(void) {
     load_profile();
 #if HAK_HOT_GATES_CONSTANT
-#define HAK_HOT_GATE(name, env, fast, dflt, doc) g_hak_config.name = (fast);
+#define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) \
+    g_hak_config.name = HAK_HOT_GATE_CONSTANT_VALUE(fast, hard);
 #else
-#define HAK_HOT_GATE(name, env, fast, dflt, doc) load_one(env, KIND_BOOL, &g_hak_config.name);
+#define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) load_one(env, KIND_BOOL, &g_hak_config.name);
 #endif
 #define HAK_COLD_GATE(name, env, kind, dflt, doc) load_one(env, KIND_##kind, &g_hak_config.name);
 #include "configs/gates.def"

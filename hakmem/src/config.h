@@ -11,6 +11,11 @@
 #if defined(HAK_VARIANT_FAST)
 #define HAK_VARIANT_NAME "fast"
 #define HAK_HOT_GATES_CONSTANT 1
+#define HAK_HOT_GATE_CONSTANT_VALUE(fast, hardened) (fast)
+#elif defined(HAK_VARIANT_HARDENED)
+#define HAK_VARIANT_NAME "hardened"
+#define HAK_HOT_GATES_CONSTANT 1
+#define HAK_HOT_GATE_CONSTANT_VALUE(fast, hardened) (hardened)
 #elif defined(HAK_VARIANT_OBSERVE)
 #define HAK_VARIANT_NAME "observe"
 #define HAK_HOT_GATES_CONSTANT 0
@@ -19,7 +24,14 @@
 #define HAK_VARIANT_NAME "standard"
 #define HAK_HOT_GATES_CONSTANT 0
 #else
-#error "define one of HAK_VARIANT_FAST, HAK_VARIANT_STANDARD, HAK_VARIANT_OBSERVE (configs/variants.bzl)"
+#error "define one of HAK_VARIANT_{FAST,STANDARD,OBSERVE,HARDENED} (configs/variants.bzl)"
+#endif
+
+/* Every variant but FAST reports misuse it finds on slow paths (foreign pointers etc.). */
+#if defined(HAK_VARIANT_FAST)
+#define HAK_CHECKED_VARIANT 0
+#else
+#define HAK_CHECKED_VARIANT 1
 #endif
 
 #ifndef HAK_OBSERVE
@@ -27,7 +39,7 @@
 #endif
 
 typedef struct hak_config {
-#define HAK_HOT_GATE(name, env, fast, dflt, doc) uint32_t name;
+#define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) uint32_t name;
 #define HAK_COLD_GATE(name, env, kind, dflt, doc) uint32_t name;
 #include "configs/gates.def"
 #undef HAK_HOT_GATE
@@ -37,10 +49,10 @@ typedef struct hak_config {
 extern hak_config g_hak_config;
 
 #if HAK_HOT_GATES_CONSTANT
-#define HAK_HOT_GATE(name, env, fast, dflt, doc) \
-    static inline bool hak_gate_##name(void) { return (fast) != 0; }
+#define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) \
+    static inline bool hak_gate_##name(void) { return HAK_HOT_GATE_CONSTANT_VALUE(fast, hard) != 0; }
 #else
-#define HAK_HOT_GATE(name, env, fast, dflt, doc) \
+#define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) \
     static inline bool hak_gate_##name(void) { return g_hak_config.name != 0; }
 #endif
 #define HAK_COLD_GATE(name, env, kind, dflt, doc) \

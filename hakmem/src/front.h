@@ -8,6 +8,7 @@
 #define HAKMEM_FRONT_H
 
 #include "check.h"
+#include "freelist.h"
 #include "heap.h"
 
 void *hak_malloc_slow(size_t size);
@@ -16,7 +17,7 @@ void hak_free_slow(void *p);
 HAK_INLINE void *hak_cache_pop(hak_heap *h, uint32_t cls) {
     void **block = h->cache_head[cls];
     if (HAK_UNLIKELY(!block)) return NULL;
-    h->cache_head[cls] = block[0];
+    h->cache_head[cls] = hak_link_get(block);
     h->cache_room[cls]++;
     /* Unconditional outside FAST: one store is cheaper than testing the gate. */
     if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) hak_free_key_clear(block);
@@ -26,7 +27,7 @@ HAK_INLINE void *hak_cache_pop(hak_heap *h, uint32_t cls) {
 
 /* unified_cache_push in the seed's vocabulary: p is a checked block of this heap. */
 HAK_INLINE void hak_cache_push(hak_heap *h, uint32_t cls, void *p) {
-    *(void **)p = h->cache_head[cls];
+    hak_link_set(p, h->cache_head[cls]);
     h->cache_head[cls] = p;
     HAK_OBS_CLASS(h, free, cls);
     if (HAK_UNLIKELY(h->cache_room[cls]-- == 0)) hak_cache_overflow(h, cls);

@@ -26,7 +26,7 @@ static void partial_remove(hak_heap *h, hak_slab *s) {
 static void slab_put(hak_heap *h, void *p) {
     hak_slab *s = hak_slab_of(p);
     s -= s->head_offset;
-    *(void **)p = s->free;
+    hak_link_set(p, s->free);
     s->free = p;
     s->used--;
     if (!s->in_partial) partial_push(h, s);
@@ -38,7 +38,7 @@ static void slab_put(hak_heap *h, void *p) {
 }
 
 static void cache_link(hak_heap *h, uint32_t cls, void *p) {
-    *(void **)p = h->cache_head[cls];
+    hak_link_set(p, h->cache_head[cls]);
     h->cache_head[cls] = p;
     h->cache_room[cls]--;
 }
@@ -46,7 +46,7 @@ static void cache_link(hak_heap *h, uint32_t cls, void *p) {
 static void flush_blocks(hak_heap *h, uint32_t cls, uint32_t n) {
     for (; n > 0 && h->cache_head[cls]; n--) {
         void *p = h->cache_head[cls];
-        h->cache_head[cls] = *(void **)p;
+        h->cache_head[cls] = hak_link_get(p);
         h->cache_room[cls]++;
         slab_put(h, p);
     }
@@ -55,7 +55,7 @@ static void flush_blocks(hak_heap *h, uint32_t cls, uint32_t n) {
 static void drain_inbox(hak_heap *h) {
     void *p = atomic_exchange_explicit(&h->inbox, NULL, memory_order_acquire);
     while (p) {
-        void *next = *(void **)p;
+        void *next = hak_link_get(p);
         uint32_t cls = hak_slab_of(p)->cls;
         if (h->cache_room[cls] > 0) cache_link(h, cls, p);
         else slab_put(h, p);
@@ -82,7 +82,7 @@ void *hak_cache_refill(hak_heap *h, uint32_t cls) {
         }
         for (; want > 0 && s->free; want--, s->used++) {
             void *p = s->free;
-            s->free = *(void **)p;
+            s->free = hak_link_get(p);
             cache_link(h, cls, p);
         }
         for (; want > 0 && s->bump < s->end; want--, s->used++) {
@@ -116,7 +116,7 @@ void hak_remote_free(hak_slab *s, void *p) {
     }
     void *head = atomic_load_explicit(&owner->inbox, memory_order_relaxed);
     do {
-        *(void **)p = head;
+        hak_link_set(p, head);
     } while (!atomic_compare_exchange_weak_explicit(&owner->inbox, &head, p, memory_order_release,
                                                     memory_order_relaxed));
     if (t_hak_heap != &g_hak_empty_heap) HAK_OBS(t_hak_heap, remote_frees);

@@ -29,6 +29,8 @@ static void test_variant_name(void) {
     CHECK(strcmp(v, "standard") == 0);
 #elif defined(HAK_VARIANT_OBSERVE)
     CHECK(strcmp(v, "observe") == 0);
+#elif defined(HAK_VARIANT_HARDENED)
+    CHECK(strcmp(v, "hardened") == 0);
 #endif
     printf("variant: %s\n", v);
 }

@@ -2,6 +2,7 @@
  * stack address or a pointer into a foreign mmap, and (when HAKMEM_CHECK_INVALID_FREE=1, the
  * death_interior_test targets) an interior pointer; the child must die of SIGABRT and its stderr
  * must hold one line naming the pointer ("%p") and saying "double free" or "invalid free".
+ * HARDENED also overwrites a free block's link word and must abort on the next malloc.
  * (FAST compiles the checks out, so this test is not built for it.) */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -25,6 +26,18 @@ static void do_double_free(void *p) {
 }
 
 static void do_single_free(void *p) { free(p); }
+
+#if defined(HAK_VARIANT_HARDENED)
+/* Use after free: overwrite a free block's link word, then allocate through it. */
+static void do_overwrite_free_link(void *p) {
+    free(p);
+    memset(p, 0x41, sizeof(void *));
+    for (int i = 0; i < 4; i++) {
+        void *volatile q = malloc(48);
+        (void)q;
+    }
+}
+#endif
 
 /* Case-insensitive substring search. */
 static int contains(const char *hay, const char *needle) {
@@ -99,6 +112,12 @@ int main(void) {
         expect_abort("interior pointer (200000 B block + 4096)", do_single_free,
                      (char *)large + 4096, "invalid free");
     }
+
+#if defined(HAK_VARIANT_HARDENED)
+    void *victim = malloc(48);
+    CHECK(victim != NULL);
+    expect_abort("overwritten free-list link", do_overwrite_free_link, victim, "corruption");
+#endif
 
     char stack_buf[256];
     memset(stack_buf, 0, sizeof stack_buf);

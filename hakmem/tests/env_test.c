@@ -17,7 +17,7 @@
 
 extern char **environ;
 
-#define HAK_HOT_GATE(name, env, fast_value, default_value, doc) {#name, env},
+#define HAK_HOT_GATE(name, env, fast_value, default_value, hardened_value, doc) {#name, env},
 #define HAK_COLD_GATE(name, env, kind, default_value, doc) {#name, env},
 static const struct {
     const char *name, *env;
