@@ -13,9 +13,11 @@
 hak_config g_hak_config = {
 #define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) .name = (dflt),
 #define HAK_COLD_GATE(name, env, kind, dflt, doc) .name = (dflt),
+#define HAK_BUILD_GATE(name, fast, standard, hard, doc)
 #include "configs/gates.def"
 #undef HAK_HOT_GATE
 #undef HAK_COLD_GATE
+#undef HAK_BUILD_GATE
 };
 
 enum { KIND_BOOL, KIND_UINT };
@@ -85,9 +87,14 @@ static void print_gates(void) {
     n = snprintf(line, sizeof line, "hakmem: gate %-22s = %u  (cold, env %s)\n", #name,         \
                  (unsigned)g_hak_config.name, env);                                            \
     hak_os_write(2, line, (size_t)n);
+#define HAK_BUILD_GATE(name, fast, standard, hard, doc)                                       \
+    n = snprintf(line, sizeof line, "hakmem: gate %-22s = %u  (build, fixed per variant)\n", #name, \
+                 (unsigned)hak_gate_##name());                                                 \
+    hak_os_write(2, line, (size_t)n);
 #include "configs/gates.def"
 #undef HAK_HOT_GATE
 #undef HAK_COLD_GATE
+#undef HAK_BUILD_GATE
 }
 
 void hak_config_load(void) {
@@ -99,8 +106,10 @@ void hak_config_load(void) {
 #define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) load_one(env, KIND_BOOL, &g_hak_config.name);
 #endif
 #define HAK_COLD_GATE(name, env, kind, dflt, doc) load_one(env, KIND_##kind, &g_hak_config.name);
+#define HAK_BUILD_GATE(name, fast, standard, hard, doc)
 #include "configs/gates.def"
 #undef HAK_HOT_GATE
 #undef HAK_COLD_GATE
+#undef HAK_BUILD_GATE
     if (g_hak_config.verbose) print_gates();
 }

@@ -12,17 +12,21 @@
 #define HAK_VARIANT_NAME "fast"
 #define HAK_HOT_GATES_CONSTANT 1
 #define HAK_HOT_GATE_CONSTANT_VALUE(fast, hardened) (fast)
+#define HAK_BUILD_GATE_VALUE(fast, standard, hardened) (fast)
 #elif defined(HAK_VARIANT_HARDENED)
 #define HAK_VARIANT_NAME "hardened"
 #define HAK_HOT_GATES_CONSTANT 1
 #define HAK_HOT_GATE_CONSTANT_VALUE(fast, hardened) (hardened)
+#define HAK_BUILD_GATE_VALUE(fast, standard, hardened) (hardened)
 #elif defined(HAK_VARIANT_OBSERVE)
 #define HAK_VARIANT_NAME "observe"
 #define HAK_HOT_GATES_CONSTANT 0
+#define HAK_BUILD_GATE_VALUE(fast, standard, hardened) (standard)
 #define HAK_OBSERVE 1
 #elif defined(HAK_VARIANT_STANDARD)
 #define HAK_VARIANT_NAME "standard"
 #define HAK_HOT_GATES_CONSTANT 0
+#define HAK_BUILD_GATE_VALUE(fast, standard, hardened) (standard)
 #else
 #error "define one of HAK_VARIANT_{FAST,STANDARD,OBSERVE,HARDENED} (configs/variants.bzl)"
 #endif
@@ -41,9 +45,11 @@
 typedef struct hak_config {
 #define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) uint32_t name;
 #define HAK_COLD_GATE(name, env, kind, dflt, doc) uint32_t name;
+#define HAK_BUILD_GATE(name, fast, standard, hard, doc)
 #include "configs/gates.def"
 #undef HAK_HOT_GATE
 #undef HAK_COLD_GATE
+#undef HAK_BUILD_GATE
 } hak_config;
 
 extern hak_config g_hak_config;
@@ -57,9 +63,12 @@ extern hak_config g_hak_config;
 #endif
 #define HAK_COLD_GATE(name, env, kind, dflt, doc) \
     static inline uint32_t hak_gate_##name(void) { return g_hak_config.name; }
+#define HAK_BUILD_GATE(name, fast, standard, hard, doc) \
+    static inline bool hak_gate_##name(void) { return HAK_BUILD_GATE_VALUE(fast, standard, hard) != 0; }
 #include "configs/gates.def"
 #undef HAK_HOT_GATE
 #undef HAK_COLD_GATE
+#undef HAK_BUILD_GATE
 
 /* Reads every HAKMEM_* variable once (profile first, then explicit variables), warns about bad
  * values on stderr, and prints the gate table when HAKMEM_VERBOSE=1. Allocates nothing. */

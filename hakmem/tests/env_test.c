@@ -19,6 +19,7 @@ extern char **environ;
 
 #define HAK_HOT_GATE(name, env, fast_value, default_value, hardened_value, doc) {#name, env},
 #define HAK_COLD_GATE(name, env, kind, default_value, doc) {#name, env},
+#define HAK_BUILD_GATE(name, fast_value, standard_value, hardened_value, doc) /* no env var */
 static const struct {
     const char *name, *env;
 } kGates[] = {
