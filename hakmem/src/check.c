@@ -8,6 +8,7 @@
 #include "os.h"
 
 uintptr_t g_hak_free_key;
+uintptr_t g_hak_link_key;
 
 void hak_report_fatal(const char *check, const void *p, const char *detail) {
     char line[256];

@@ -11,12 +11,15 @@
 #include "config.h"
 #include "superslab.h"
 
-extern uintptr_t g_hak_free_key; /* per-process random secret, set at start-up */
+/* Per-process random secrets, set at start-up: the double-free key (stored in plain form in
+ * every free block, so readable through a dangling pointer) and a separate link key. */
+extern uintptr_t g_hak_free_key;
+extern uintptr_t g_hak_link_key;
 
 __attribute__((noreturn, cold)) void hak_report_corrupt_link(const void *block);
 
 HAK_INLINE uintptr_t hak_link_mask(const void *block) {
-    return ((uintptr_t)block >> 12) ^ g_hak_free_key;
+    return ((uintptr_t)block >> 12) ^ g_hak_link_key;
 }
 
 HAK_INLINE void hak_link_set(void *block, void *next) {

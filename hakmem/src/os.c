@@ -92,10 +92,10 @@ const char *hak_os_getenv(const char *name) {
     return NULL;
 }
 
-uint64_t hak_os_random_seed(void) {
+uint64_t hak_os_random_seed(unsigned which) {
     const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
-    uint64_t seed = 0x9e3779b97f4a7c15ull;
-    if (r) memcpy(&seed, r, sizeof seed);
+    uint64_t seed = 0x9e3779b97f4a7c15ull * (which + 1);
+    if (r) memcpy(&seed, r + 8 * (which & 1u), sizeof seed);
     return seed | 1u;
 }
 

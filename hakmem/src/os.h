@@ -25,8 +25,9 @@ void hak_os_note_huge(bool ok);
 
 /* getenv without allocating and without libc's getenv (safe before libc is initialised). */
 const char *hak_os_getenv(const char *name);
-/* 64 bits of per-process randomness from the kernel's auxiliary vector (no syscall). */
-uint64_t hak_os_random_seed(void);
+/* Half `which` (0 or 1) of the kernel's 16 random bytes for this process (auxiliary vector
+ * AT_RANDOM: no syscall); odd, so never zero. */
+uint64_t hak_os_random_seed(unsigned which);
 /* write(2) of a whole buffer to fd; used for diagnostics only. */
 void hak_os_write(int fd, const char *buf, size_t len);
 
