@@ -58,7 +58,7 @@ def check_outputs(folder):
 def main():
     sep = sys.argv.index("--")
     runner = sys.argv[sys.argv.index("--runner") + 1]
-    runner_cmd = ["/usr/bin/python3", runner] + sys.argv[sep + 1:]
+    runner_cmd = ["/usr/bin/python3", "-B", runner] + sys.argv[sep + 1:]
     tmp = os.environ.get("TEST_TMPDIR", "/tmp")
     good = {"RUNS": "2", "ITERS": "20000", "ALLOCATORS": ",".join(SUBSET), "RESULTS_DIR": os.path.join(tmp, "ok")}
     proc = run_runner(runner_cmd, good)

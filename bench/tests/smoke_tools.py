@@ -100,7 +100,7 @@ def main():
     common = sys.argv[sep + 1:]
     tmp = os.environ.get("TEST_TMPDIR", "/tmp")
     for name, smoke in (("soak", smoke_soak), ("tail", smoke_tail), ("syscalls", smoke_syscalls)):
-        smoke(["/usr/bin/python3", tools[name], "--workload=mixed", "--name=smoke_" + name] + common, tmp)
+        smoke(["/usr/bin/python3", "-B", tools[name], "--workload=mixed", "--name=smoke_" + name] + common, tmp)
     if failures:
         sys.exit(f"{len(failures)} tool check(s) failed")
     print("soak / tail / syscall tools smoke checks passed")
