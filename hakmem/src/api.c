@@ -32,7 +32,7 @@ HAK_NOINLINE void *hak_malloc_slow(size_t size) {
     if (!h) return routed_to_libc() ? __libc_malloc(size) : out_of_memory();
     if (size <= HAK_SLAB_MAX) return slab_alloc(h, hak_class_of(size));
     if (size > HAK_SIZE_LIMIT) return out_of_memory();
-    void *p = hak_huge_alloc(size, 0);
+    void *p = hak_huge_alloc(size, 0, false);
     return p ? p : out_of_memory();
 }
 
@@ -63,8 +63,13 @@ HAKMEM_API void *hak_calloc(size_t count, size_t size) {
     size_t total;
     if (__builtin_mul_overflow(count, size, &total)) return out_of_memory();
     if (HAK_UNLIKELY(routed_to_libc())) return __libc_calloc(count, size);
+    if (total > HAK_SLAB_MAX) { /* fresh huge mappings arrive zeroed: clear only reused ones */
+        if (total > HAK_SIZE_LIMIT) return out_of_memory();
+        void *p = hak_huge_alloc(total, 0, true);
+        return p ? p : out_of_memory();
+    }
     void *p = hak_alloc_fast(total);
-    if (p && total <= HAK_SLAB_MAX) memset(p, 0, total); /* huge mappings arrive zeroed */
+    if (p) memset(p, 0, total);
     return p;
 }
 
@@ -92,7 +97,7 @@ static void *aligned_alloc_impl(size_t alignment, size_t size) {
         while (g_hak_classes[cls].size % alignment) cls++;
         return slab_alloc(h, cls);
     }
-    void *p = hak_huge_alloc(size, alignment < HAK_PAGE_SIZE ? HAK_PAGE_SIZE : alignment);
+    void *p = hak_huge_alloc(size, alignment < HAK_PAGE_SIZE ? HAK_PAGE_SIZE : alignment, false);
     return p ? p : out_of_memory();
 }
 

@@ -1,11 +1,16 @@
 /* huge.c -- direct mappings for huge blocks, recorded in an open-addressing registry (linear
- * probing, backward-shift deletion) that lives in OS memory and doubles when half full. */
+ * probing, backward-shift deletion) that lives in OS memory and doubles when half full.
+ * Freed mappings wait in a small cache (HAKMEM_HUGE_CACHE_MB) so that a program allocating
+ * and freeing huge blocks in a loop reuses them instead of paying mmap+munmap each time. */
 #include "huge.h"
 
 #include <pthread.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include "common.h"
+#include "config.h"
 #include "os.h"
 #include "superslab.h"
 
@@ -17,6 +22,12 @@ typedef struct huge_entry {
 static pthread_mutex_t g_huge_lock = PTHREAD_MUTEX_INITIALIZER;
 static huge_entry *g_table;
 static size_t g_capacity, g_count; /* capacity: a power of two */
+
+/* The cache of freed mappings: oldest first out when full. */
+#define CACHE_SLOTS 16
+static huge_entry g_cache[CACHE_SLOTS];
+static uint64_t g_cache_age[CACHE_SLOTS], g_cache_clock;
+static size_t g_cache_bytes;
 
 static size_t slot_of(const void *p, size_t capacity) {
     uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
@@ -65,14 +76,72 @@ static void erase(huge_entry *e) {
     g_count--;
 }
 
-static size_t page_round(size_t size) { return (size + HAK_PAGE_SIZE - 1) & ~(size_t)(HAK_PAGE_SIZE - 1); }
+/* Mapping length for a request: pages, rounded to 1/8 of the size's power of two (waste under
+ * 12.5 %) so that freed mappings fit later requests of a similar size. */
+static size_t mapping_length(size_t size) {
+    size_t granule = HAK_PAGE_SIZE;
+    if (size > 8 * HAK_PAGE_SIZE) granule = ((size_t)1 << (63 - __builtin_clzll(size))) / 8;
+    return (size + granule - 1) & ~(granule - 1);
+}
 
-void *hak_huge_alloc(size_t size, size_t alignment) {
-    size_t len = page_round(size ? size : 1);
-    void *p = hak_os_map(len, alignment);
+/* A cached mapping of len..2*len bytes aligned to `alignment`, removed from the cache (a
+ * reused mapping may be up to twice the request: its untouched pages cost nothing). */
+static bool cache_take(size_t len, size_t alignment, huge_entry *out) {
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        huge_entry *c = &g_cache[i];
+        if (!c->user || c->size < len || c->size > 2 * len) continue;
+        if ((uintptr_t)c->user & (alignment - 1)) continue;
+        *out = *c;
+        g_cache_bytes -= c->size;
+        c->user = NULL;
+        return true;
+    }
+    return false;
+}
+
+static int cache_oldest(void) {
+    int oldest = -1;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (g_cache[i].user && (oldest < 0 || g_cache_age[i] < g_cache_age[oldest])) oldest = i;
+    return oldest;
+}
+
+/* Keeps a freed mapping, unmapping the oldest cached ones until it fits; false if it cannot. */
+static bool cache_put(huge_entry e) {
+    size_t limit = (size_t)hak_gate_huge_cache_mb() << 20;
+    if (e.size > limit) return false;
+    for (;;) {
+        int free_slot = -1;
+        for (int i = 0; i < CACHE_SLOTS && free_slot < 0; i++)
+            if (!g_cache[i].user) free_slot = i;
+        if (free_slot >= 0 && g_cache_bytes + e.size <= limit) {
+            g_cache[free_slot] = e;
+            g_cache_age[free_slot] = ++g_cache_clock;
+            g_cache_bytes += e.size;
+            return true;
+        }
+        int victim = cache_oldest();
+        hak_os_unmap(g_cache[victim].user, g_cache[victim].size);
+        g_cache_bytes -= g_cache[victim].size;
+        g_cache[victim].user = NULL;
+    }
+}
+
+void *hak_huge_alloc(size_t size, size_t alignment, bool zero) {
+    size_t len = mapping_length(size ? size : 1);
+    if (alignment < HAK_PAGE_SIZE) alignment = HAK_PAGE_SIZE;
+    huge_entry cached;
+    pthread_mutex_lock(&g_huge_lock);
+    bool reused = cache_take(len, alignment, &cached);
+    pthread_mutex_unlock(&g_huge_lock);
+    void *p = reused ? cached.user : hak_os_map(len, alignment);
     if (!p) {
         hak_os_note_huge(false);
         return NULL;
+    }
+    if (reused) {
+        len = cached.size;
+        if (zero) memset(p, 0, size);
     }
     pthread_mutex_lock(&g_huge_lock);
     if ((g_count + 1) * 2 > g_capacity && !grow()) {
@@ -93,12 +162,15 @@ void *hak_huge_alloc(size_t size, size_t alignment) {
 
 bool hak_huge_free(void *p) {
     pthread_mutex_lock(&g_huge_lock);
-    huge_entry *e = find(p);
-    size_t len = e ? e->size : 0;
-    if (e) erase(e);
+    huge_entry *e = find(p), freed = {NULL, 0};
+    if (e) {
+        freed = *e;
+        erase(e);
+        if (cache_put(freed)) freed.user = NULL;
+    }
     pthread_mutex_unlock(&g_huge_lock);
-    if (!len) return false;
-    hak_os_unmap(p, len);
+    if (!e) return false;
+    if (freed.user) hak_os_unmap(freed.user, freed.size);
     return true;
 }
 
@@ -111,12 +183,12 @@ size_t hak_huge_usable(const void *p) {
 }
 
 void *hak_huge_realloc(void *p, size_t size) {
-    size_t len = page_round(size);
+    size_t len = mapping_length(size);
     pthread_mutex_lock(&g_huge_lock);
     huge_entry *e = find(p);
     void *q = NULL;
-    if (e && e->size == len) {
-        q = p;
+    if (e && e->size >= size && e->size <= len + len / 4) {
+        q = p; /* already fits, without much waste */
     } else if (e && (q = hak_os_remap(p, e->size, len)) != NULL) {
         erase(e);
         insert_raw(g_table, g_capacity, (huge_entry){q, len});

@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-void *hak_huge_alloc(size_t size, size_t alignment);
+/* zero: the caller needs zeroed memory (fresh mappings are; reused ones get cleared). */
+void *hak_huge_alloc(size_t size, size_t alignment, bool zero);
 /* False if p is not a live huge block. */
 bool hak_huge_free(void *p);
 /* Usable size of a live huge block, 0 if p is not one. */
