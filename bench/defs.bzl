@@ -88,6 +88,9 @@ def _smoke_flavors():
         flavors.append((v + "_preload", "", "hakmem-" + v, "//hakmem:libhakmem_%s.so" % v))
     return flavors
 
+# The long-run tools smoke_tools_test exercises.
+SMOKE_TOOLS = ["soak", "tail", "syscalls", "instructions"]
+
 def bench_smoke_tests(name):
     """`name`: a test_suite of smoke_<flavor>_test (every workload binary of one allocator flavor),
     smoke_tenrun_test (the 10-run runner in a tiny configuration) and smoke_tools_test (soak, tail,
@@ -123,9 +126,9 @@ def bench_smoke_tests(name):
     native.sh_test(
         name = "smoke_tools_test",
         srcs = ["tools/run_python.sh"],
-        data = labels + ["tests/smoke_tools.py", ":python_lib", "tools/soak.py", "tools/tail.py", "tools/syscalls.py"],
+        data = labels + ["tests/smoke_tools.py", ":python_lib"] + ["tools/%s.py" % t for t in SMOKE_TOOLS],
         args = ["$(rootpath tests/smoke_tools.py)"] +
-               ["%s=$(rootpath tools/%s.py)" % (t, t) for t in ["soak", "tail", "syscalls"]] +
+               ["%s=$(rootpath tools/%s.py)" % (t, t) for t in SMOKE_TOOLS] +
                ["--"] + bin_args + build_info_args(),
         size = "small",
     )

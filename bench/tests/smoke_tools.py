@@ -1,5 +1,5 @@
 """CI smoke test of the long-run tools with tiny parameters: soak (single and multi process),
-tail-latency proxy and syscall budget must run, write well-formed CSV/JSON/SVG with the analysis
+tail-latency proxy, syscall budget and callgrind instructions per operation must run, write well-formed CSV/JSON/SVG with the analysis
 fields filled in, and reject bad input with exit 2. Never asserts speed or budgets."""
 
 import csv
@@ -94,16 +94,31 @@ def smoke_syscalls(cmd, tmp):
     check(proc.returncode == 2 and "BASE_ITERS" in proc.stderr, f"syscalls BASE_ITERS=ITERS: exit {proc.returncode}")
 
 
+def smoke_instructions(cmd, tmp):
+    out = os.path.join(tmp, "instructions")
+    if not shutil.which("valgrind"):
+        print("instructions: valgrind not installed, skipped", file=sys.stderr)
+        return
+    proc = run(cmd, {"ITERS": "20000", "BASE_ITERS": "5000", "ALLOCATORS": ALLOCS, "RESULTS_DIR": out})
+    if check(proc.returncode == 0, f"instructions: exit {proc.returncode}: {proc.stderr[-1500:]}"):
+        rows = read_csv(os.path.join(out, "instructions.csv"))
+        check([r["allocator"] for r in rows] == ALLOCS.split(","), f"instructions: rows {rows}")
+        check(all(float(r["ir_per_op"]) > 0 for r in rows), f"instructions: Ir/op not positive in {rows}")
+    proc = run(cmd, {"ITERS": "1000", "BASE_ITERS": "1000", "RESULTS_DIR": os.path.join(tmp, "bad")})
+    check(proc.returncode == 2 and "BASE_ITERS" in proc.stderr, f"instructions BASE_ITERS=ITERS: exit {proc.returncode}")
+
+
 def main():
     sep = sys.argv.index("--")
     tools = dict(a.split("=", 1) for a in sys.argv[1:sep])
     common = sys.argv[sep + 1:]
     tmp = os.environ.get("TEST_TMPDIR", "/tmp")
-    for name, smoke in (("soak", smoke_soak), ("tail", smoke_tail), ("syscalls", smoke_syscalls)):
+    for name, smoke in (("soak", smoke_soak), ("tail", smoke_tail), ("syscalls", smoke_syscalls),
+                        ("instructions", smoke_instructions)):
         smoke(["/usr/bin/python3", "-B", tools[name], "--workload=mixed", "--name=smoke_" + name] + common, tmp)
     if failures:
         sys.exit(f"{len(failures)} tool check(s) failed")
-    print("soak / tail / syscall tools smoke checks passed")
+    print("soak / tail / syscall / instructions tools smoke checks passed")
 
 
 if __name__ == "__main__":
