@@ -14,7 +14,6 @@
 #define HAK_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define HAK_INLINE static inline __attribute__((always_inline))
 #define HAK_NOINLINE __attribute__((noinline))
-#define HAK_COLD __attribute__((noinline, cold))
 #define HAK_EXPORT __attribute__((visibility("default")))
 
 #define HAK_SS_SHIFT 21u /* SuperSlab: 2 MiB */

@@ -50,8 +50,6 @@ void *hak_os_map(size_t size, size_t alignment) {
     return (void *)start;
 }
 
-void *hak_os_reserve(size_t size) { return map_raw(size, MAP_NORESERVE); }
-
 void hak_os_unmap(void *addr, size_t size) {
     if (munmap(addr, size) == 0) COUNT(munmap_calls);
 }

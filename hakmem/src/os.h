@@ -11,8 +11,6 @@
 /* Maps size bytes of zeroed read-write memory aligned to `alignment` (a power of two >= page).
  * Returns NULL on failure. */
 void *hak_os_map(size_t size, size_t alignment);
-/* Reserves address space only (no commit charge, not counted against RSS until touched). */
-void *hak_os_reserve(size_t size);
 void hak_os_unmap(void *addr, size_t size);
 /* Grows or shrinks a mapping, possibly moving it; NULL on failure (the old one stays valid). */
 void *hak_os_remap(void *addr, size_t old_size, size_t new_size);
