@@ -21,15 +21,20 @@ static void *out_of_memory(void) {
 
 static bool routed_to_libc(void) { return hak_ensure_init() && hak_gate_force_libc_alloc(); }
 
+/* A block of class cls from heap h (NULL: the thread is exiting, or has no heap). */
 static void *slab_alloc(hak_heap *h, uint32_t cls) {
-    void *p = hak_cache_pop(h, cls);
-    if (!p) p = hak_cache_refill(h, cls);
+    void *p;
+    if (HAK_UNLIKELY(!h)) {
+        p = hak_thread_exiting() ? hak_exit_heap_alloc(cls) : NULL;
+    } else if (!(p = hak_cache_pop(h, cls))) {
+        p = hak_cache_refill(h, cls);
+    }
     return p ? p : out_of_memory();
 }
 
 HAK_NOINLINE void *hak_malloc_slow(size_t size) {
     hak_heap *h = hak_heap_acquire();
-    if (!h) return routed_to_libc() ? __libc_malloc(size) : out_of_memory();
+    if (!h && routed_to_libc()) return __libc_malloc(size);
     if (size <= HAK_SLAB_MAX) return slab_alloc(h, hak_class_of(size));
     if (size > HAK_SIZE_LIMIT) return out_of_memory();
     void *p = hak_huge_alloc(size, 0, false);
@@ -92,7 +97,6 @@ static void *aligned_alloc_impl(size_t alignment, size_t size) {
     size_t need = size > alignment ? size : alignment;
     if (!HAK_RB_TINY_HEADER && alignment <= HAK_CHUNK_SIZE && need <= HAK_SLAB_MAX) {
         hak_heap *h = hak_heap_acquire();
-        if (!h) return out_of_memory();
         uint32_t cls = hak_class_of(need);
         while (g_hak_classes[cls].size % alignment) cls++;
         return slab_alloc(h, cls);

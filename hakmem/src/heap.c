@@ -3,14 +3,25 @@
  * fork handlers that leave the child a consistent allocator. */
 #include "heap.h"
 
+#include <stdbool.h>
+
 #include <pthread.h>
 #include <string.h>
 
+#include "front.h"
 #include "init.h"
 #include "os.h"
 
 hak_heap g_hak_empty_heap = {.state = HAK_HEAP_SENTINEL};
 __thread hak_heap *t_hak_heap __attribute__((tls_model("initial-exec"))) = &g_hak_empty_heap;
+
+/* Set once this thread's heap went back to the pool at thread exit. Allocations after that
+ * (other keys' destructors, in glibc's later destructor rounds, after which hakmem's own
+ * destructor would not run again) use the shared exit heap under a lock, so an exiting thread
+ * never takes a heap that nobody would return. */
+static __thread bool t_hak_exiting __attribute__((tls_model("initial-exec")));
+static pthread_mutex_t g_exit_lock = PTHREAD_MUTEX_INITIALIZER;
+static hak_heap *g_exit_heap;
 
 static pthread_mutex_t g_heap_lock = PTHREAD_MUTEX_INITIALIZER;
 static hak_heap *g_all_heaps;  /* every heap, newest first; heaps are never unmapped */
@@ -41,6 +52,7 @@ static void heap_thread_exit(void *arg) {
     hak_heap *h = arg;
     hak_heap_flush(h);
     t_hak_heap = &g_hak_empty_heap;
+    t_hak_exiting = true;
     pthread_mutex_lock(&g_heap_lock);
     h->state = HAK_HEAP_IDLE;
     h->next_idle = g_idle_heaps;
@@ -53,7 +65,7 @@ void hak_heap_module_init(void) { pthread_key_create(&g_exit_key, heap_thread_ex
 hak_heap *hak_heap_acquire(void) {
     hak_heap *h = t_hak_heap;
     if (HAK_LIKELY(h != &g_hak_empty_heap)) return h;
-    if (!hak_ensure_init() || hak_gate_force_libc_alloc()) return NULL;
+    if (!hak_ensure_init() || hak_gate_force_libc_alloc() || t_hak_exiting) return NULL;
     pthread_mutex_lock(&g_heap_lock);
     h = g_idle_heaps;
     if (h) g_idle_heaps = h->next_idle;
@@ -66,7 +78,27 @@ hak_heap *hak_heap_acquire(void) {
     return h;
 }
 
+bool hak_thread_exiting(void) { return t_hak_exiting; }
+
+void *hak_exit_heap_alloc(uint32_t cls) {
+    pthread_mutex_lock(&g_exit_lock);
+    if (!g_exit_heap) {
+        pthread_mutex_lock(&g_heap_lock);
+        g_exit_heap = heap_carve();
+        if (g_exit_heap) g_exit_heap->state = HAK_HEAP_ACTIVE;
+        pthread_mutex_unlock(&g_heap_lock);
+    }
+    void *p = NULL;
+    if (g_exit_heap) {
+        p = hak_cache_pop(g_exit_heap, cls);
+        if (!p) p = hak_cache_refill(g_exit_heap, cls);
+    }
+    pthread_mutex_unlock(&g_exit_lock);
+    return p;
+}
+
 void hak_heap_fork_prepare(void) {
+    pthread_mutex_lock(&g_exit_lock);
     pthread_mutex_lock(&g_heap_lock);
     hak_superslab_lock();
 }
@@ -74,6 +106,7 @@ void hak_heap_fork_prepare(void) {
 void hak_heap_fork_parent(void) {
     hak_superslab_unlock();
     pthread_mutex_unlock(&g_heap_lock);
+    pthread_mutex_unlock(&g_exit_lock);
 }
 
 /* Only the forking thread exists in the child. The other active heaps may have been mid-update
@@ -82,8 +115,10 @@ void hak_heap_fork_parent(void) {
 void hak_heap_fork_child(void) {
     hak_superslab_after_fork_child();
     pthread_mutex_init(&g_heap_lock, NULL);
+    pthread_mutex_init(&g_exit_lock, NULL);
     for (hak_heap *h = g_all_heaps; h; h = h->next_all)
-        if (h->state == HAK_HEAP_ACTIVE && h != t_hak_heap) h->state = HAK_HEAP_ABANDONED;
+        if (h->state == HAK_HEAP_ACTIVE && h != t_hak_heap && h != g_exit_heap)
+            h->state = HAK_HEAP_ABANDONED;
 }
 
 #if HAK_OBSERVE

@@ -9,6 +9,7 @@
 #ifndef HAKMEM_HEAP_H
 #define HAKMEM_HEAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -30,6 +31,9 @@ typedef struct hak_heap {
     uint32_t cache_room[HAK_NUM_CLASSES];
     hak_slab *partial[HAK_NUM_CLASSES]; /* owned slabs with free blocks or bump room */
     void *_Atomic inbox;               /* blocks freed by other threads (lock-free stack) */
+    struct hak_heap *batch_owner;      /* research box HAK_RB_REMOTE_BATCH: pending remote */
+    void *batch_head, *batch_tail;     /* frees for batch_owner, posted together */
+    uint32_t batch_count;
     struct hak_heap *next_all;         /* every heap ever made (for stats and fork) */
     struct hak_heap *next_idle;        /* idle-heap pool, awaiting a new thread */
     uint32_t state;                    /* HAK_HEAP_* */
@@ -73,10 +77,16 @@ HAK_INLINE void tiny_region_id_write_header(hak_heap *h, void *p, uint32_t cls) 
 /* The calling thread's heap, created or adopted on first use; NULL if the process is routed to
  * libc (HAKMEM_FORCE_LIBC_ALLOC) or no memory is left for a heap. */
 hak_heap *hak_heap_acquire(void);
+/* True once the calling thread's heap was returned at thread exit; its later allocations go
+ * through hak_exit_heap_alloc (one shared heap under a lock). */
+bool hak_thread_exiting(void);
+void *hak_exit_heap_alloc(uint32_t cls);
 /* Slow paths of the front (heap.c / refill.c). */
 void *hak_cache_refill(hak_heap *h, uint32_t cls);
 void hak_cache_overflow(hak_heap *h, uint32_t cls);
 void hak_remote_free(hak_slab *s, void *p);
+/* Posts this heap's pending batch of remote frees (research box HAK_RB_REMOTE_BATCH). */
+void hak_remote_batch_flush(hak_heap *h);
 void hak_heap_flush(hak_heap *h);
 void hak_heaps_print_observe(int fd);
 void hak_heap_fork_prepare(void);

@@ -66,6 +66,7 @@ static void drain_inbox(hak_heap *h) {
 
 void *hak_cache_refill(hak_heap *h, uint32_t cls) {
     HAK_OBS(h, refills);
+    if (HAK_RB_REMOTE_BATCH) hak_remote_batch_flush(h); /* send pending frees home first */
     if (atomic_load_explicit(&h->inbox, memory_order_relaxed)) {
         drain_inbox(h);
         void *p = hak_cache_pop(h, cls);
@@ -103,6 +104,35 @@ void hak_cache_overflow(hak_heap *h, uint32_t cls) {
     flush_blocks(h, cls, cap - h->cache_room[cls] - cap / 2);
 }
 
+/* Pushes the chain first..last (already linked) onto owner's inbox with one CAS. */
+static void inbox_push_chain(hak_heap *owner, void *first, void *last) {
+    void *head = atomic_load_explicit(&owner->inbox, memory_order_relaxed);
+    do {
+        hak_link_set(last, head);
+    } while (!atomic_compare_exchange_weak_explicit(&owner->inbox, &head, first, memory_order_release,
+                                                    memory_order_relaxed));
+}
+
+void hak_remote_batch_flush(hak_heap *h) {
+    if (!h->batch_count) return;
+    inbox_push_chain(h->batch_owner, h->batch_head, h->batch_tail);
+    h->batch_owner = NULL;
+    h->batch_count = 0;
+}
+
+static void remote_batch_add(hak_heap *h, hak_heap *owner, void *p) {
+    if (h->batch_owner != owner) {
+        hak_remote_batch_flush(h);
+        h->batch_owner = owner;
+        h->batch_tail = p;
+        hak_link_set(p, NULL);
+    } else {
+        hak_link_set(p, h->batch_head);
+    }
+    h->batch_head = p;
+    if (++h->batch_count >= HAK_RB_REMOTE_BATCH) hak_remote_batch_flush(h);
+}
+
 void hak_remote_free(hak_slab *s, void *p) {
     hak_heap *owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
     if (HAK_UNLIKELY(!owner))
@@ -114,15 +144,17 @@ void hak_remote_free(hak_slab *s, void *p) {
             hak_report_fatal("double free", p, "block freed twice (from another thread)");
         word[1] = g_hak_free_key;
     }
-    void *head = atomic_load_explicit(&owner->inbox, memory_order_relaxed);
-    do {
-        hak_link_set(p, head);
-    } while (!atomic_compare_exchange_weak_explicit(&owner->inbox, &head, p, memory_order_release,
-                                                    memory_order_relaxed));
-    if (t_hak_heap != &g_hak_empty_heap) HAK_OBS(t_hak_heap, remote_frees);
+    hak_heap *h = HAK_RB_REMOTE_BATCH ? hak_heap_acquire() : t_hak_heap;
+    if (HAK_RB_REMOTE_BATCH && h) {
+        remote_batch_add(h, owner, p);
+    } else {
+        inbox_push_chain(owner, p, p);
+    }
+    if (h && h != &g_hak_empty_heap) HAK_OBS(h, remote_frees);
 }
 
 void hak_heap_flush(hak_heap *h) {
+    hak_remote_batch_flush(h);
     drain_inbox(h);
     for (uint32_t cls = 0; cls < HAK_NUM_CLASSES; cls++) {
         flush_blocks(h, cls, UINT32_MAX);

@@ -14,6 +14,13 @@
 #define HAK_RB_TINY_HEADER 0
 #endif
 
+/* HAK_RB_REMOTE_BATCH: a thread freeing other threads' blocks collects up to this many for the
+ *   same owner and posts them with one CAS (snmalloc's idea), instead of one CAS per block.
+ *   0 = off. A thread that frees remotely then gets a heap of its own to hold the batch. */
+#ifndef HAK_RB_REMOTE_BATCH
+#define HAK_RB_REMOTE_BATCH 0
+#endif
+
 #define HAK_BLOCK_HEADER_BYTES (HAK_RB_TINY_HEADER ? 16u : 0u)
 
 #endif
