@@ -1,0 +1,101 @@
+/* thread_churn_test.c -- 5000 threads in total, 50 alive at a time, each allocating, checking and
+ * freeing blocks of every size range while others start and exit; a quarter of each thread's blocks
+ * outlive it and are checked and freed by the main thread (frees into heaps of exited threads).
+ * Memory must stay bounded: exited threads' heaps are reused, not accumulated. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hakmem.h"
+#include "hakmem/tests/check.h"
+#include "hakmem/tests/pattern.h"
+
+enum { TOTAL = 5000, WAVE = 50, OPS = 300, SLOTS = 32, HANDOFF = SLOTS / 4 };
+
+typedef struct {
+    unsigned id;
+    void *keep[HANDOFF]; /* blocks handed to the main thread when this thread ends */
+    size_t keep_size[HANDOFF];
+} job_t;
+
+static size_t rand_size(uint64_t *rng) {
+    uint64_t r = check_rand(rng), bucket = r % 1000;
+    if (bucket < 900) return 1 + (r >> 16) % 1024;
+    if (bucket < 990) return 1025 + (r >> 16) % 60000;
+    if (bucket < 999) return 65536 + (r >> 16) % (1u << 20);
+    return (1u << 20) + (r >> 16) % (1u << 20); /* huge */
+}
+
+static void *worker(void *arg) {
+    job_t *job = arg;
+    uint64_t rng = 0x7e57c0deULL + job->id * 104729ULL;
+    unsigned char *p[SLOTS] = {0};
+    size_t n[SLOTS] = {0};
+    for (int k = 0; k < OPS; k++) {
+        unsigned i = (unsigned)(check_rand(&rng) % SLOTS);
+        if (p[i]) {
+            CHECKF(pattern_check(p[i], n[i], pattern_key(job->id, i)) < 0,
+                   "thread %u slot %u block corrupted", job->id, i);
+            free(p[i]);
+            p[i] = NULL;
+        } else {
+            n[i] = rand_size(&rng);
+            p[i] = malloc(n[i]);
+            CHECK(p[i] != NULL && ((uintptr_t)p[i] & 15) == 0);
+            pattern_fill(p[i], n[i], pattern_key(job->id, i));
+        }
+    }
+    for (unsigned i = 0; i < SLOTS; i++) {
+        if (i < HANDOFF && p[i]) {
+            job->keep[i] = p[i];
+            job->keep_size[i] = n[i];
+        } else {
+            free(p[i]);
+        }
+    }
+    return NULL;
+}
+
+/* Checks and frees what a finished thread handed over (blocks of a heap whose thread is gone). */
+static void collect(job_t *job) {
+    for (unsigned i = 0; i < HANDOFF; i++) {
+        if (!job->keep[i]) continue;
+        CHECKF(pattern_check(job->keep[i], job->keep_size[i], pattern_key(job->id, i)) < 0,
+               "block of exited thread %u slot %u corrupted", job->id, i);
+        free(job->keep[i]);
+        job->keep[i] = NULL;
+    }
+}
+
+int main(void) {
+    printf("variant: %s\n", hak_variant_name());
+    static job_t jobs[WAVE];
+    pthread_t tid[WAVE];
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    hak_os_stats at_1000 = {0}, end;
+    for (unsigned started = 0; started < TOTAL; started += WAVE) {
+        for (unsigned w = 0; w < WAVE; w++) {
+            jobs[w].id = started + w;
+            CHECK(pthread_create(&tid[w], &attr, worker, &jobs[w]) == 0);
+        }
+        for (unsigned w = 0; w < WAVE; w++) {
+            CHECK(pthread_join(tid[w], NULL) == 0);
+            collect(&jobs[w]);
+        }
+        if (started + WAVE == 1000) hak_os_stats_get(&at_1000);
+    }
+    hak_os_stats_get(&end);
+    long live_1000 = (long)(at_1000.superslab_alloc - at_1000.superslab_free);
+    long live_end = (long)(end.superslab_alloc - end.superslab_free);
+    printf("threads: %d; live SuperSlabs after 1000 threads: %ld, after %d: %ld\n", TOTAL,
+           live_1000, TOTAL, live_end);
+    /* Bounded, not timed: 4000 more threads of the same work may not need many more SuperSlabs. */
+    EXPECTF(live_end <= live_1000 + 8, "SuperSlabs grew from %ld to %ld with thread churn",
+            live_1000, live_end);
+    pthread_attr_destroy(&attr);
+    return check_summary();
+}
