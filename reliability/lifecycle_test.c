@@ -1,8 +1,8 @@
 /* lifecycle_test.c -- allocation outside main's lifetime: in a constructor before main, in an
  * atexit handler and a destructor after main returns (blocks live across all of them), and in
  * pthread key destructors during thread exit, which run around hakmem's own thread-exit handler
- * (also a key destructor) and re-arm themselves for every destructor round glibc makes.
- * LIFECYCLE_STRICT=1 also fails on heap growth (known bug, README.md); otherwise it is printed. */
+ * (also a key destructor) and re-arm themselves for every destructor round glibc makes; memory
+ * must not grow with such threads (the exit-heap bug, README.md). */
 #define _GNU_SOURCE
 #include <limits.h>
 #include <pthread.h>
