@@ -89,7 +89,7 @@ def _smoke_flavors():
     return flavors
 
 # The long-run tools smoke_tools_test exercises.
-SMOKE_TOOLS = ["soak", "tail", "syscalls", "instructions"]
+SMOKE_TOOLS = ["soak", "tail", "syscalls", "instructions", "ab"]
 
 def bench_smoke_tests(name):
     """`name`: a test_suite of smoke_<flavor>_test (every workload binary of one allocator flavor),

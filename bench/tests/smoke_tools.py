@@ -1,5 +1,5 @@
 """CI smoke test of the long-run tools with tiny parameters: soak (single and multi process),
-tail-latency proxy, syscall budget and callgrind instructions per operation must run, write well-formed CSV/JSON/SVG with the analysis
+tail-latency proxy, syscall budget, callgrind instructions per operation and the A/B tool must run, write well-formed CSV/JSON/SVG with the analysis
 fields filled in, and reject bad input with exit 2. Never asserts speed or budgets."""
 
 import csv
@@ -108,6 +108,16 @@ def smoke_instructions(cmd, tmp):
     check(proc.returncode == 2 and "BASE_ITERS" in proc.stderr, f"instructions BASE_ITERS=ITERS: exit {proc.returncode}")
 
 
+def smoke_ab(tool, bins, tmp):
+    """ab.py takes two NAME=BINARY arguments instead of the common tool flags."""
+    cmd = ["/usr/bin/python3", "-B", tool, "same=" + bins["hakmem-fast"], "again=" + bins["hakmem-fast"]]
+    proc = run(cmd, {"RUNS": "2", "WARMUP": "0", "ITERS": "20000"})
+    if check(proc.returncode == 0, f"ab: exit {proc.returncode}: {proc.stderr[-1500:]}"):
+        check("B vs A" in proc.stdout and "CV" in proc.stdout, f"ab: no verdict line in {proc.stdout}")
+    proc = run(["/usr/bin/python3", "-B", tool, "only-one=" + bins["hakmem-fast"]], {})
+    check(proc.returncode == 2 and "NAME=BINARY" in proc.stderr, f"ab with one argument: exit {proc.returncode}")
+
+
 def main():
     sep = sys.argv.index("--")
     tools = dict(a.split("=", 1) for a in sys.argv[1:sep])
@@ -116,9 +126,11 @@ def main():
     for name, smoke in (("soak", smoke_soak), ("tail", smoke_tail), ("syscalls", smoke_syscalls),
                         ("instructions", smoke_instructions)):
         smoke(["/usr/bin/python3", "-B", tools[name], "--workload=mixed", "--name=smoke_" + name] + common, tmp)
+    bins = dict(a[len("--bin="):].split("=", 1) for a in common if a.startswith("--bin="))
+    smoke_ab(tools["ab"], bins, tmp)
     if failures:
         sys.exit(f"{len(failures)} tool check(s) failed")
-    print("soak / tail / syscall / instructions tools smoke checks passed")
+    print("soak / tail / syscall / instructions / ab tools smoke checks passed")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,63 @@
+"""A/B test of two builds of one workload (a research box on and off, two gate constants):
+runs A and B interleaved (A B A B ...), WARMUP discarded rounds first, RUNS measured rounds,
+and applies the seed's decision rule to the ratio of means: a build-level change is GO at
+>= +0.5 %, NO-GO at <= -0.5 %, NEUTRAL between (KIND=runtime: +-1.0 %).
+
+usage: ab.py NAME_A=BINARY_A NAME_B=BINARY_B   (workload parameters from the environment,
+        e.g. ITERS=20000000 WS=400; PIN=cpu pins every run; RUNS, WARMUP, KIND)"""
+
+import os
+import sys
+
+import benchlib as bl
+
+TOOL = "ab"
+THRESHOLD_PCT = {"build": 0.5, "runtime": 1.0}
+
+
+def run_once(binary, env, pin):
+    rc, out, err = bl.run_workload(pin + [binary], env)
+    if rc != 0:
+        sys.exit(f"{TOOL}: {binary} failed (exit {rc}): {err.strip()[-800:]}")
+    return bl.parse_result(out)
+
+
+def main(argv):
+    try:
+        if len(argv) != 2 or any("=" not in a for a in argv):
+            raise bl.UsageError("expected two arguments NAME=BINARY (A, then B)")
+        (name_a, bin_a), (name_b, bin_b) = (bl.split_key_value(a, "argument") for a in argv)
+        for path in (bin_a, bin_b):
+            if not os.access(path, os.X_OK):
+                raise bl.UsageError(f"{path} is not an executable file")
+        runs = bl.env_int("RUNS", 10, 2, 1000)
+        warmup = bl.env_int("WARMUP", 1, 0, 100)
+        kind = os.environ.get("KIND", "build")
+        if kind not in THRESHOLD_PCT:
+            raise bl.UsageError(f"KIND='{kind}' (expected build or runtime)")
+        pin = bl.pin_prefix(os.environ.get("PIN", ""))
+    except bl.UsageError as e:
+        bl.fail_usage(TOOL, str(e))
+    params = {k: v for k, v in os.environ.items() if k in ("ITERS", "WS", "MIN", "MAX", "SEED", "THREADS",
+                                                            "PRODUCERS", "CONSUMERS", "QUEUE")}
+    env = bl.clean_env(params)
+    samples = {name_a: [], name_b: []}
+    for round_no in range(warmup + runs):
+        for name, binary in ((name_a, bin_a), (name_b, bin_b)):
+            result = run_once(binary, env, pin)
+            if round_no >= warmup:
+                samples[name].append(result["ops_per_sec"] / 1e6)
+    stats = {name: bl.summarize(values) for name, values in samples.items()}
+    delta = 100.0 * (stats[name_b]["mean"] / stats[name_a]["mean"] - 1.0)
+    limit = THRESHOLD_PCT[kind]
+    verdict = "GO" if delta >= limit else "NO-GO" if delta <= -limit else "NEUTRAL"
+    print(f"A/B, {runs} interleaved rounds after {warmup} warm-up, params {params or 'defaults'}")
+    for name in (name_a, name_b):
+        s = stats[name]
+        print(f"  {name:<24} mean {s['mean']:8.2f}  median {s['median']:8.2f}  min {s['min']:8.2f}"
+              f"  max {s['max']:8.2f} M ops/s  CV {s['cv_pct']:.2f} %")
+    print(f"B vs A (means): {delta:+.2f} %  -> {verdict} ({kind}-level rule: +-{limit} %)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
