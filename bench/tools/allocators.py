@@ -87,3 +87,10 @@ def select_allocators(table, text, default=None):
     if not chosen:
         raise UsageError("no allocator selected")
     return chosen
+
+
+def selected_from_args(args, default=None):
+    """The allocators a tool runs: every one its --bin/--preload-lib arguments make possible,
+    narrowed by ALLOCATORS (else `default`, else the seed's set)."""
+    table = known_allocators(parse_pairs(args.bin, "--bin"), parse_pairs(args.preload_lib, "--preload-lib"))
+    return select_allocators(table, os.environ.get("ALLOCATORS", ""), default)

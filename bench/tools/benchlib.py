@@ -37,6 +37,15 @@ def env_int(name, default, lo, hi):
     return value
 
 
+def env_iters_pair(default_iters, default_base, hi):
+    """ITERS and BASE_ITERS for tools that subtract a short run from a long one."""
+    iters = env_int("ITERS", default_iters, 2, hi)
+    base_iters = env_int("BASE_ITERS", default_base, 1, hi)
+    if base_iters >= iters:
+        raise UsageError(f"BASE_ITERS={base_iters} must be smaller than ITERS={iters}")
+    return iters, base_iters
+
+
 def parse_key_values(text):
     """'a=1 b=x' -> {'a': 1, 'b': 'x'} with numbers converted."""
     fields = {}

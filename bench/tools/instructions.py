@@ -36,16 +36,10 @@ def callgrind(a, params, iters, workdir):
 def main(argv):
     args = soak.parse_args(argv)
     try:
-        bins = alloc.parse_pairs(args.bin, "--bin")
-        libs = alloc.parse_pairs(args.preload_lib, "--preload-lib")
-        iters = bl.env_int("ITERS", 2000000, 2, 10**10)
-        base_iters = bl.env_int("BASE_ITERS", 200000, 1, 10**10)
-        if base_iters >= iters:
-            raise bl.UsageError(f"BASE_ITERS={base_iters} must be smaller than ITERS={iters}")
+        iters, base_iters = bl.env_iters_pair(2000000, 200000, 10**10)
         if shutil.which("valgrind") is None:
             raise bl.UsageError("valgrind is not installed (apt-get install valgrind)")
-        selected = alloc.select_allocators(alloc.known_allocators(bins, libs), os.environ.get("ALLOCATORS", ""),
-                                           DEFAULT_SET)
+        selected = alloc.selected_from_args(args, DEFAULT_SET)
         params = soak.workload_params()
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:

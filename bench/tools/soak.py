@@ -134,8 +134,6 @@ def print_table(rows):
 def main(argv):
     args = parse_args(argv)
     try:
-        bins = alloc.parse_pairs(args.bin, "--bin")
-        libs = alloc.parse_pairs(args.preload_lib, "--preload-lib")
         mode = os.environ.get("MODE", "single")
         if mode not in ("single", "multi"):
             raise bl.UsageError(f"MODE='{mode}' must be 'single' or 'multi'")
@@ -145,8 +143,7 @@ def main(argv):
             raise bl.UsageError(f"EPOCH_SEC={epoch} is longer than DURATION_SEC={duration}")
         step_iters = bl.env_int("STEP_ITERS", 20000000, 1, 10**12)
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
-        selected = alloc.select_allocators(alloc.known_allocators(bins, libs), os.environ.get("ALLOCATORS", ""),
-                                           DEFAULT_SET)
+        selected = alloc.selected_from_args(args, DEFAULT_SET)
         params = workload_params()
         folder = bl.results_dir(f"{args.name}-{mode}")
     except bl.UsageError as e:

@@ -104,17 +104,11 @@ def print_table(rows):
 def main(argv):
     args = soak.parse_args(argv)
     try:
-        bins = alloc.parse_pairs(args.bin, "--bin")
-        libs = alloc.parse_pairs(args.preload_lib, "--preload-lib")
-        iters = bl.env_int("ITERS", 100000000, 2, 10**12)
-        base_iters = bl.env_int("BASE_ITERS", 1000, 1, 10**12)
-        if base_iters >= iters:
-            raise bl.UsageError(f"BASE_ITERS={base_iters} must be smaller than ITERS={iters}")
+        iters, base_iters = bl.env_iters_pair(100000000, 1000, 10**12)
         use_strace = bl.env_int("STRACE", 1, 0, 1) == 1
         if use_strace and shutil.which("strace") is None:
             raise bl.UsageError("strace is not installed (apt-get install strace), or set STRACE=0")
-        selected = alloc.select_allocators(alloc.known_allocators(bins, libs), os.environ.get("ALLOCATORS", ""),
-                                           DEFAULT_SET)
+        selected = alloc.selected_from_args(args, DEFAULT_SET)
         params = soak.workload_params()
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:

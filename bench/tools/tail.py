@@ -59,12 +59,9 @@ def print_table(rows):
 def main(argv):
     args = soak.parse_args(argv)
     try:
-        bins = alloc.parse_pairs(args.bin, "--bin")
-        libs = alloc.parse_pairs(args.preload_lib, "--preload-lib")
         duration = bl.env_int("DURATION_SEC", 60, 2, 31 * 86400)
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
-        selected = alloc.select_allocators(alloc.known_allocators(bins, libs), os.environ.get("ALLOCATORS", ""),
-                                           DEFAULT_SET)
+        selected = alloc.selected_from_args(args, DEFAULT_SET)
         params = soak.workload_params()
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:

@@ -110,13 +110,11 @@ def write_outputs(folder, meta, rows, runs):
 def main(argv):
     args = parse_args(argv)
     try:
-        bins = alloc.parse_pairs(args.bin, "--bin")
-        libs = alloc.parse_pairs(args.preload_lib, "--preload-lib")
         defaults = dict(bl.split_key_value(d, "--default") for d in args.default)
         runs_per = bl.env_int("RUNS", 10, 1, 1000)
         warmup = bl.env_int("WARMUP", 1, 0, 100)
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
-        selected = alloc.select_allocators(alloc.known_allocators(bins, libs), os.environ.get("ALLOCATORS", ""))
+        selected = alloc.selected_from_args(args)
         params = workload_env(bl.workload_param_names(selected[0].binary), defaults)
         folder = bl.results_dir(f"{args.name}")
     except bl.UsageError as e:
