@@ -192,18 +192,29 @@ def git_revision(workspace):
         return "unknown"
 
 
+def _now():
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+# Taken when the tool starts (this module is imported first thing): an hour-long soak must
+# record the checkout its binaries were built from, not whatever HEAD is when it finishes.
+_STARTED = _now()
+_START_REVISION = git_revision(os.environ.get("BUILD_WORKSPACE_DIRECTORY"))
+
+
 def machine_info(binaries, build):
     """Where and how the numbers were measured (recorded beside every result)."""
     compilers = sorted({c for b in binaries for c in elf_comment(b)})
     return {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "date": _STARTED,
+        "finished": _now(),
         "cpu_model": _first_line("/proc/cpuinfo", "model name"),
         "nproc": os.cpu_count(),
         "cpus_allowed": len(os.sched_getaffinity(0)),
         "kernel": os.uname().release,
         "compiler": compilers,
         "build": build,
-        "git_revision": git_revision(os.environ.get("BUILD_WORKSPACE_DIRECTORY")),
+        "git_revision": _START_REVISION,
         "hakmem_env": user_hakmem_env(),
     }
 
