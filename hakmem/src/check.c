@@ -46,12 +46,20 @@ static void confirm_double_free(hak_heap *h, hak_slab *s, void *p) {
         hak_report_fatal("double free", p, "block is already free");
 }
 
-void hak_free_checked(hak_heap *h, hak_slab *s, void *p) {
+void hak_free_run_checks(hak_heap *local_owner, hak_slab *s, void *p) {
     if (hak_gate_check_invalid_free() && !hak_is_block_start(s, p)) hak_report_invalid_block(p);
     if (hak_gate_check_double_free()) {
         uintptr_t *word = p;
-        if (HAK_UNLIKELY(word[1] == g_hak_free_key)) confirm_double_free(h, s, p);
+        if (HAK_UNLIKELY(word[1] == g_hak_free_key)) {
+            if (!local_owner) /* another thread's lists cannot be walked safely */
+                hak_report_fatal("double free", p, "block freed twice (from another thread)");
+            confirm_double_free(local_owner, s, p);
+        }
         word[1] = g_hak_free_key;
     }
+}
+
+void hak_free_checked(hak_heap *h, hak_slab *s, void *p) {
+    hak_free_run_checks(h, s, p);
     hak_cache_push(h, s->cls, p);
 }

@@ -14,7 +14,11 @@
 __attribute__((noreturn, cold)) void hak_report_fatal(const char *check, const void *p,
                                                       const char *detail);
 __attribute__((noreturn, cold)) void hak_report_invalid_block(const void *p);
-/* Local free with the enabled checks (double free, block start), then the push. */
+/* The free checks the gates enable (block start, double free) for p in slab s. local_owner:
+ * the calling thread's heap when it owns s (a key match is then confirmed by walking its
+ * lists), NULL for a remote free (a key match is fatal). */
+void hak_free_run_checks(hak_heap *local_owner, hak_slab *s, void *p);
+/* Local free with the enabled checks, then the push. */
 HAK_NOINLINE void hak_free_checked(hak_heap *h, hak_slab *s, void *p);
 
 HAK_INLINE void hak_free_key_clear(void **block) { block[1] = NULL; }

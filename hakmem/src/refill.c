@@ -137,13 +137,7 @@ void hak_remote_free(hak_slab *s, void *p) {
     hak_heap *owner = __atomic_load_n(&s->owner, __ATOMIC_ACQUIRE);
     if (HAK_UNLIKELY(!owner))
         hak_report_fatal("invalid free", p, "inside a hakmem region but in no live slab");
-    if (hak_gate_check_invalid_free() && !hak_is_block_start(s, p)) hak_report_invalid_block(p);
-    if (hak_gate_check_double_free()) {
-        uintptr_t *word = p;
-        if (word[1] == g_hak_free_key)
-            hak_report_fatal("double free", p, "block freed twice (from another thread)");
-        word[1] = g_hak_free_key;
-    }
+    hak_free_run_checks(NULL, s, p);
     hak_heap *h = HAK_RB_REMOTE_BATCH ? hak_heap_acquire() : t_hak_heap;
     if (HAK_RB_REMOTE_BATCH && h) {
         remote_batch_add(h, owner, p);
