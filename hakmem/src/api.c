@@ -67,13 +67,13 @@ HAKMEM_API void hak_free(void *p) { hak_free_fast(p); }
 HAKMEM_API void *hak_calloc(size_t count, size_t size) {
     size_t total;
     if (__builtin_mul_overflow(count, size, &total)) return out_of_memory();
-    if (HAK_UNLIKELY(routed_to_libc())) return __libc_calloc(count, size);
     if (total > HAK_SLAB_MAX) { /* fresh huge mappings arrive zeroed: clear only reused ones */
+        if (routed_to_libc()) return __libc_calloc(count, size); /* also runs start-up */
         if (total > HAK_SIZE_LIMIT) return out_of_memory();
         void *p = hak_huge_alloc(total, 0, true);
         return p ? p : out_of_memory();
     }
-    void *p = hak_alloc_fast(total);
+    void *p = hak_alloc_fast(total); /* routes to libc itself under HAKMEM_FORCE_LIBC_ALLOC */
     if (p) memset(p, 0, total);
     return p;
 }
