@@ -5,6 +5,7 @@
 #ifndef HAKMEM_TESTS_CHECK_H
 #define HAKMEM_TESTS_CHECK_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,56 +21,38 @@
 static CHECK_ATOMIC(long) check_passed_;
 static CHECK_ATOMIC(long) check_failed_;
 
-static inline void check_fail_(const char *file, int line, const char *expr, const char *msg) {
-    fprintf(stderr, "%s:%d: CHECK FAILED: %s%s%s\n", file, line, expr, msg ? " -- " : "",
-            msg ? msg : "");
+/* One outcome of CHECK/EXPECT: counts a pass, or reports a failure with an optional
+ * printf-formatted explanation and then aborts (fatal) or counts it. */
+__attribute__((format(printf, 5, 6))) static inline void check_outcome_(
+    int ok, int fatal, const char *where, const char *expr, const char *fmt, ...) {
+    if (ok) {
+        check_passed_++;
+        return;
+    }
+    char msg[512] = "";
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+    }
+    fprintf(stderr, "%s: CHECK FAILED: %s%s%s\n", where, expr, fmt ? " -- " : "", msg);
     fflush(stderr);
+    if (fatal) abort();
+    check_failed_++;
 }
 
-#define CHECK(e)                                                                        \
-    do {                                                                                \
-        if (e) {                                                                        \
-            check_passed_++;                                                            \
-        } else {                                                                        \
-            check_fail_(__FILE__, __LINE__, #e, NULL);                                  \
-            abort();                                                                    \
-        }                                                                               \
-    } while (0)
+#define CHECK_STR2_(x) #x
+#define CHECK_STR_(x) CHECK_STR2_(x)
+#define CHECK_WHERE_ __FILE__ ":" CHECK_STR_(__LINE__)
 
+/* Fatal on failure. */
+#define CHECK(e) check_outcome_(!!(e), 1, CHECK_WHERE_, #e, NULL)
 /* Like CHECK, with a printf-formatted explanation (values observed). */
-#define CHECKF(e, ...)                                                                  \
-    do {                                                                                \
-        if (e) {                                                                        \
-            check_passed_++;                                                            \
-        } else {                                                                        \
-            char check_msg_[512];                                                       \
-            snprintf(check_msg_, sizeof check_msg_, __VA_ARGS__);                       \
-            check_fail_(__FILE__, __LINE__, #e, check_msg_);                            \
-            abort();                                                                    \
-        }                                                                               \
-    } while (0)
-
-#define EXPECT(e)                                                                       \
-    do {                                                                                \
-        if (e) {                                                                        \
-            check_passed_++;                                                            \
-        } else {                                                                        \
-            check_fail_(__FILE__, __LINE__, #e, NULL);                                  \
-            check_failed_++;                                                            \
-        }                                                                               \
-    } while (0)
-
-#define EXPECTF(e, ...)                                                                 \
-    do {                                                                                \
-        if (e) {                                                                        \
-            check_passed_++;                                                            \
-        } else {                                                                        \
-            char check_msg_[512];                                                       \
-            snprintf(check_msg_, sizeof check_msg_, __VA_ARGS__);                       \
-            check_fail_(__FILE__, __LINE__, #e, check_msg_);                            \
-            check_failed_++;                                                            \
-        }                                                                               \
-    } while (0)
+#define CHECKF(e, ...) check_outcome_(!!(e), 1, CHECK_WHERE_, #e, __VA_ARGS__)
+/* Counted on failure; the test goes on. */
+#define EXPECT(e) check_outcome_(!!(e), 0, CHECK_WHERE_, #e, NULL)
+#define EXPECTF(e, ...) check_outcome_(!!(e), 0, CHECK_WHERE_, #e, __VA_ARGS__)
 
 /* Prints the final "N passed, M failed" line; returns the process exit status. */
 static inline int check_summary(void) {
