@@ -37,7 +37,7 @@ def is_svg(path):
 
 
 def smoke_soak(cmd, tmp):
-    for mode, extra in (("single", {"DURATION_SEC": "2", "EPOCH_SEC": "1"}),
+    for mode, extra in (("single", {"DURATION_SEC": "3", "EPOCH_SEC": "1", "WARMUP_SEC": "1"}),
                         ("multi", {"DURATION_SEC": "1", "STEP_ITERS": "20000"})):
         out = os.path.join(tmp, "soak-" + mode)
         proc = run(cmd, {"MODE": mode, "ALLOCATORS": ALLOCS, "WS": "64", "RESULTS_DIR": out, **extra})
@@ -51,14 +51,18 @@ def smoke_soak(cmd, tmp):
             summary = json.load(f)["summary"]
         check([r["allocator"] for r in summary] == ALLOCS.split(","), f"soak {mode}: allocators {summary}")
         for r in summary:
-            for key in ("cv_pct", "tp_drift_pct", "rss_drift_pct", "peak_rss_kb"):
+            for key in ("cv_pct", "tp_drift_pct", "rss_drift_pct", "peak_rss_kb", "start_rss_kb"):
                 check(isinstance(r.get(key), (int, float)), f"soak {mode}: {key} missing in {r}")
+            if mode == "single":  # epochs start at 0, ~1, ~2 s: the first is the warm-up
+                check(r.get("warmup_samples") == 1, f"soak single: warm-up samples {r.get('warmup_samples')}")
         check(is_svg(os.path.join(out, "throughput.svg")) and is_svg(os.path.join(out, "rss.svg")),
               f"soak {mode}: SVG charts missing or malformed")
     proc = run(cmd, {"MODE": "sometimes", "RESULTS_DIR": os.path.join(tmp, "bad")})
     check(proc.returncode == 2 and "MODE" in proc.stderr, f"soak MODE=sometimes: exit {proc.returncode}")
     proc = run(cmd, {"DURATION_SEC": "1", "EPOCH_SEC": "5", "RESULTS_DIR": os.path.join(tmp, "bad")})
     check(proc.returncode == 2 and "EPOCH_SEC" in proc.stderr, f"soak EPOCH_SEC>DURATION_SEC: exit {proc.returncode}")
+    proc = run(cmd, {"WARMUP_SEC": "-1", "RESULTS_DIR": os.path.join(tmp, "bad")})
+    check(proc.returncode == 2 and "WARMUP_SEC" in proc.stderr, f"soak WARMUP_SEC=-1: exit {proc.returncode}")
 
 
 def smoke_tail(cmd, tmp):

@@ -93,19 +93,27 @@ def run_multi(a, params, duration, step_iters, pin):
     return samples
 
 
-def analyze(samples, edge=5):
-    """Drift of the last `edge` samples against the first `edge`, CV and RSS figures."""
-    tp = [s["ops_per_sec"] for s in samples]
-    rss = [s["rss_kb"] for s in samples]
-    k = max(1, min(edge, len(samples) // 2))  # the two windows never overlap
+def analyze(samples, warmup_sec, edge=5):
+    """Drift of the last `edge` samples against the first `edge` after the warm-up, CV of the
+    samples after the warm-up, and RSS figures. Samples that start within the first warmup_sec
+    seconds (start-up: the first SuperSlabs, the workload's slots filling) are left out of the
+    drift and CV, unless that would leave fewer than two samples; start_rss_kb keeps the first."""
+    steady = [s for s in samples if s["t_sec"] - s["seconds"] >= warmup_sec]
+    if len(steady) < 2:
+        steady = samples
+    tp = [s["ops_per_sec"] for s in steady]
+    rss = [s["rss_kb"] for s in steady]
+    k = max(1, min(edge, len(steady) // 2))  # the two windows never overlap
     first_tp, last_tp = sum(tp[:k]) / k, sum(tp[-k:]) / k
     first_rss, last_rss = sum(rss[:k]) / k, sum(rss[-k:]) / k
     stats = bl.summarize(tp)
     out = {
-        "samples": len(samples), "mean_ops_per_sec": stats["mean"], "median_ops_per_sec": stats["median"],
+        "samples": len(samples), "warmup_samples": len(samples) - len(steady),
+        "mean_ops_per_sec": stats["mean"], "median_ops_per_sec": stats["median"],
         "cv_pct": stats["cv_pct"], "first5_ops_per_sec": first_tp, "last5_ops_per_sec": last_tp,
-        "tp_drift_pct": 100 * (last_tp - first_tp) / first_tp,
-        "first5_rss_kb": first_rss, "last5_rss_kb": last_rss, "peak_rss_kb": max(rss),
+        "tp_drift_pct": 100 * (last_tp - first_tp) / first_tp, "start_rss_kb": samples[0]["rss_kb"],
+        "first5_rss_kb": first_rss, "last5_rss_kb": last_rss,
+        "peak_rss_kb": max(s["rss_kb"] for s in samples),
         "rss_drift_pct": 100 * (last_rss - first_rss) / first_rss if first_rss else 0.0,
     }
     # The seed's targets: throughput drift > -5 %, RSS drift <= +5 %, CV ~1-2 %.
@@ -116,14 +124,16 @@ def analyze(samples, edge=5):
 
 
 def print_table(rows):
-    head = (f"{'allocator':<20} {'linkage':<12} {'n':>5} {'mean':>8} {'CV%':>6} {'first5':>8} {'last5':>8} "
+    head = (f"{'allocator':<20} {'linkage':<12} {'n':>5} {'warm':>4} {'mean':>8} {'CV%':>6} {'first5':>8} {'last5':>8} "
             f"{'TPdrift':>8} {'RSS1st':>8} {'RSSlast':>8} {'RSSpeak':>8} {'RSSdrift':>8}")
-    print("throughput in M ops/s, RSS in MiB; drift = last 5 samples vs first 5 (targets: TP > -5 %, RSS <= +5 %)")
+    print("throughput in M ops/s, RSS in MiB; drift = last 5 samples vs first 5 after the warm-up "
+          "(targets: TP > -5 %, RSS <= +5 %); CV after the warm-up")
     print(head)
     print("-" * len(head))
     for r in rows:
         flag = lambda ok: " " if ok else "!"
-        print(f"{r['allocator']:<20} {r['linkage']:<12} {r['samples']:>5} {r['mean_ops_per_sec'] / 1e6:8.2f} "
+        print(f"{r['allocator']:<20} {r['linkage']:<12} {r['samples']:>5} {r['warmup_samples']:>4} "
+              f"{r['mean_ops_per_sec'] / 1e6:8.2f} "
               f"{r['cv_pct']:5.2f}{flag(r['cv_ok'])} {r['first5_ops_per_sec'] / 1e6:8.2f} "
               f"{r['last5_ops_per_sec'] / 1e6:8.2f} {r['tp_drift_pct']:+7.2f}{flag(r['tp_drift_ok'])} "
               f"{r['first5_rss_kb'] / 1024:8.2f} {r['last5_rss_kb'] / 1024:8.2f} {r['peak_rss_kb'] / 1024:8.2f} "
@@ -142,6 +152,7 @@ def main(argv):
         if mode == "single" and epoch > duration:
             raise bl.UsageError(f"EPOCH_SEC={epoch} is longer than DURATION_SEC={duration}")
         step_iters = bl.env_int("STEP_ITERS", 20000000, 1, 10**12)
+        warmup = bl.env_int("WARMUP_SEC", 60, 0, 31 * 86400)
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
         selected = alloc.selected_from_args(args, DEFAULT_SET)
         params = workload_params()
@@ -150,7 +161,7 @@ def main(argv):
         bl.fail_usage(TOOL, str(e))
 
     print(f"{TOOL}: MODE={mode} DURATION_SEC={duration} " + (f"EPOCH_SEC={epoch}" if mode == "single" else
-          f"STEP_ITERS={step_iters}") + f" {params} on {', '.join(a.name for a in selected)} (one after another)",
+          f"STEP_ITERS={step_iters}") + f" WARMUP_SEC={warmup} {params} on {', '.join(a.name for a in selected)} (one after another)",
           file=sys.stderr)
     all_samples, rows = [], []
     for a in selected:
@@ -159,13 +170,14 @@ def main(argv):
         if not samples:
             sys.exit(f"{TOOL}: {a.name} produced no samples (is DURATION_SEC shorter than one step?)")
         all_samples += [{"allocator": a.name, "mode": mode, **s} for s in samples]
-        rows.append({"allocator": a.name, "linkage": a.linkage, **analyze(samples)})
+        rows.append({"allocator": a.name, "linkage": a.linkage, **analyze(samples, warmup)})
     fields = ["allocator", "mode", "sample", "t_sec", "ops", "seconds", "ops_per_sec", "rss_kb"]
     bl.write_csv(os.path.join(folder, "samples.csv"), fields, [[s[f] for f in fields] for s in all_samples])
     bl.write_csv(os.path.join(folder, "summary.csv"), list(rows[0]), [list(r.values()) for r in rows])
     meta = {"name": args.name, "mode": mode, "duration_sec": duration,
             "epoch_sec": epoch if mode == "single" else None,
-            "step_iters": step_iters if mode == "multi" else None, "workload_params": params,
+            "step_iters": step_iters if mode == "multi" else None, "warmup_sec": warmup,
+            "workload_params": params,
             "rss_source": "current RSS per epoch (statm)" if mode == "single" else "peak RSS per process (VmHWM)",
             "allocators": [a.describe() for a in selected],
             "machine": bl.machine_info(sorted({a.binary for a in selected}),
