@@ -46,8 +46,11 @@ HAK_NOINLINE void *hak_malloc_slow(size_t size) {
 HAK_NOINLINE void hak_free_slow(void *p) {
     if (!p) return;
     uint8_t kind = hak_segmap_kind((uintptr_t)p);
-    if (kind == HAK_SEG_SLAB) { /* the fast path found another owner (or none) */
-        hak_remote_free(hak_slab_of(p), p);
+    if (hak_seg_is_slab(kind)) { /* another owner (or none), or a SuperSlab whose frees are checked */
+        hak_slab *s = hak_slab_of(p);
+        hak_heap *h = t_hak_heap;
+        if (kind == HAK_SEG_SLAB_CHECKED && s->owner == h) hak_free_checked(h, s, p);
+        else hak_remote_free(s, p);
         return;
     }
     if (kind == HAK_SEG_HUGE && hak_huge_free(p)) return;
@@ -81,7 +84,7 @@ HAKMEM_API void *hak_calloc(size_t count, size_t size) {
 /* Usable size of a live hakmem block; 0 if p is not one. */
 static size_t usable_size(const void *p) {
     uint8_t kind = hak_segmap_kind((uintptr_t)p);
-    if (kind == HAK_SEG_SLAB) {
+    if (hak_seg_is_slab(kind)) {
         hak_slab *s = hak_slab_of(p);
         return __atomic_load_n(&s->owner, __ATOMIC_RELAXED) ? g_hak_classes[s->cls].size : 0;
     }

@@ -18,7 +18,7 @@ __attribute__((noreturn, cold)) void hak_report_invalid_block(const void *p);
  * the calling thread's heap when it owns s (a key match is then confirmed by walking its
  * lists), NULL for a remote free (a key match is fatal). */
 void hak_free_run_checks(hak_heap *local_owner, hak_slab *s, void *p);
-/* Local free with the enabled checks, then the push. */
+/* Local free (h owns slab s) with the enabled checks, then the push. */
 HAK_NOINLINE void hak_free_checked(hak_heap *h, hak_slab *s, void *p);
 
 HAK_INLINE void hak_free_key_clear(void **block) { block[1] = NULL; }

@@ -32,7 +32,7 @@ HAK_INLINE void *hak_link_get(const void *block) {
     uintptr_t v = *(const uintptr_t *)block;
     if (hak_gate_encode_free_list()) {
         v ^= hak_link_mask(block);
-        if (HAK_UNLIKELY(v && hak_segmap_kind(v) != HAK_SEG_SLAB)) hak_report_corrupt_link(block);
+        if (HAK_UNLIKELY(v && !hak_seg_is_slab(hak_segmap_kind(v)))) hak_report_corrupt_link(block);
     }
     return (void *)v;
 }

@@ -43,7 +43,8 @@ HAK_INLINE void *hak_alloc_fast(size_t size) {
 
 HAK_INLINE void hak_free_fast(void *p) {
     uintptr_t a = (uintptr_t)p;
-    if (HAK_UNLIKELY(hak_segmap_kind(a) != HAK_SEG_SLAB)) { /* NULL, huge, foreign */
+    /* NULL, huge, foreign; and every slab block while Standard runs the block-start check */
+    if (HAK_UNLIKELY(hak_segmap_kind(a) != HAK_SEG_SLAB)) {
         hak_free_slow(p);
         return;
     }
@@ -63,11 +64,13 @@ HAK_INLINE void hak_free_fast(void *p) {
         hak_free_slow(p);
         return;
     }
-    if (hak_gate_check_invalid_free()) { /* the costly check runs out of line, with the others */
+    if (HAK_HOT_GATES_CONSTANT && hak_gate_check_invalid_free()) { /* hardened: out of line */
         hak_free_checked(h, s, p);
         return;
     }
-    if (hak_gate_check_double_free()) { /* the cheap one inline: one compare, one store */
+    /* The double-free key: one compare, one store. Standard runs it whatever its gate says and
+     * consults the gate only on a match (in hak_free_checked), so its fast path tests no gate. */
+    if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) {
         uintptr_t *word = p;
         if (HAK_UNLIKELY(word[1] == g_hak_free_key)) {
             hak_free_checked(h, s, p);

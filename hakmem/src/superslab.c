@@ -48,6 +48,13 @@ static void list_remove(hak_superslab **head, hak_superslab *ss) {
     ss->next = ss->prev = NULL;
 }
 
+/* The region kind of new SuperSlabs: the configuration is loaded before the first one is mapped
+ * and never changes afterwards. */
+static uint8_t slab_region_kind(void) {
+    return !HAK_HOT_GATES_CONSTANT && hak_gate_check_invalid_free() ? HAK_SEG_SLAB_CHECKED
+                                                                     : HAK_SEG_SLAB;
+}
+
 static hak_superslab *superslab_map(void) {
     hak_superslab *ss = hak_os_map(HAK_SS_SIZE, HAK_SS_SIZE);
     if (!ss) return NULL;
@@ -55,7 +62,7 @@ static hak_superslab *superslab_map(void) {
     ss->magic = HAK_SS_MAGIC;
     ss->free_chunks = HAK_SS_ALL_CHUNKS;
     ss->dirty_chunks = 0;
-    hak_segmap_set(ss, HAK_SS_SIZE, HAK_SEG_SLAB);
+    hak_segmap_set(ss, HAK_SS_SIZE, slab_region_kind());
     return ss;
 }
 
