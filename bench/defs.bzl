@@ -108,7 +108,7 @@ def bench_smoke_tests(name):
         native.sh_test(
             name = "smoke_%s_test" % flavor,
             srcs = ["tools/run_python.sh"],
-            data = data + ["tests/smoke_workloads.py", ":python_lib"],
+            data = data + ["tests/smoke_workloads.py", "tests/smokecheck.py", ":python_lib"],
             args = args,
             size = "small",
         )
@@ -117,7 +117,7 @@ def bench_smoke_tests(name):
     native.sh_test(
         name = "smoke_tenrun_test",
         srcs = ["tools/run_python.sh"],
-        data = labels + ["tests/smoke_tenrun.py", "tools/tenrun.py", ":python_lib"],
+        data = labels + ["tests/smoke_tenrun.py", "tests/smokecheck.py", "tools/tenrun.py", ":python_lib"],
         args = ["$(rootpath tests/smoke_tenrun.py)", "--runner", "$(rootpath tools/tenrun.py)", "--",
                 "--workload=mixed", "--name=smoke_tenrun"] + bin_args + build_info_args(),
         size = "small",
@@ -126,7 +126,7 @@ def bench_smoke_tests(name):
     native.sh_test(
         name = "smoke_tools_test",
         srcs = ["tools/run_python.sh"],
-        data = labels + ["tests/smoke_tools.py", ":python_lib"] + ["tools/%s.py" % t for t in SMOKE_TOOLS],
+        data = labels + ["tests/smoke_tools.py", "tests/smokecheck.py", ":python_lib"] + ["tools/%s.py" % t for t in SMOKE_TOOLS],
         args = ["$(rootpath tests/smoke_tools.py)"] +
                ["%s=$(rootpath tools/%s.py)" % (t, t) for t in SMOKE_TOOLS] +
                ["--"] + bin_args + build_info_args(),

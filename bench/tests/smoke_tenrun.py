@@ -8,15 +8,10 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smokecheck import check, finish  # noqa: E402
+
 SUBSET = ["hakmem-fast", "libc-same-binary", "mimalloc-linked", "jemalloc-preload", "system"]
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL: " + message, file=sys.stderr)
-    return condition
 
 
 def run_runner(runner_cmd, env):
@@ -77,9 +72,7 @@ def main():
         proc = run_runner(runner_cmd, {**good, "RUNS": "1", "WARMUP": "0", "RESULTS_DIR": os.path.join(tmp, "bad"), **env})
         check(proc.returncode == 2, f"{env}: exit {proc.returncode}, expected 2")
         check("error" in proc.stderr and word in proc.stderr, f"{env}: unclear error: {proc.stderr.strip()[-300:]!r}")
-    if failures:
-        sys.exit(f"{len(failures)} runner check(s) failed")
-    print("10-run runner smoke checks passed")
+    finish("10-run runner", "10-run runner smoke checks passed")
 
 
 if __name__ == "__main__":

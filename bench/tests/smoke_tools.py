@@ -9,15 +9,10 @@ import shutil
 import subprocess
 import sys
 
-failures = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smokecheck import check, finish  # noqa: E402
+
 ALLOCS = "hakmem-fast,system"
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL: " + message, file=sys.stderr)
-    return condition
 
 
 def run(tool_cmd, env):
@@ -132,9 +127,7 @@ def main():
         smoke(["/usr/bin/python3", "-B", tools[name], "--workload=mixed", "--name=smoke_" + name] + common, tmp)
     bins = dict(a[len("--bin="):].split("=", 1) for a in common if a.startswith("--bin="))
     smoke_ab(tools["ab"], bins, tmp)
-    if failures:
-        sys.exit(f"{len(failures)} tool check(s) failed")
-    print("soak / tail / syscall / instructions / ab tools smoke checks passed")
+    finish("tools", "soak / tail / syscall / instructions / ab tools smoke checks passed")
 
 
 if __name__ == "__main__":

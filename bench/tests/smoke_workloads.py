@@ -10,6 +10,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import benchlib as bl  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smokecheck import check, finish  # noqa: E402
 
 TINY = {
     "mixed": {"ITERS": "20000", "WS": "64"},
@@ -31,15 +33,6 @@ BAD_INPUTS = [
     ({}, ["bogus"], "bogus"),
 ]
 HAS_MIN_MAX = {"mixed", "mixed_mt", "prodcons", "larson", "medium_large"}
-
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAIL: " + message, file=sys.stderr)
-    return condition
 
 
 def run(binary, env, argv=(), preload=None):
@@ -117,10 +110,7 @@ def main():
             smoke_workload(workload, binary, args.expect, preload)
     if "mixed" in bins:
         smoke_soak(bins["mixed"], args.expect, preload)
-    if failures:
-        print(f"{args.flavor}: {len(failures)} check(s) failed", file=sys.stderr)
-        sys.exit(1)
-    print(f"{args.flavor}: all workload smoke checks passed")
+    finish(args.flavor, f"{args.flavor}: all workload smoke checks passed")
 
 
 if __name__ == "__main__":
