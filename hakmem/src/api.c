@@ -41,15 +41,17 @@ HAK_NOINLINE void *hak_malloc_slow(size_t size) {
     return p ? p : out_of_memory();
 }
 
-/* Frees that are not a local slab block: NULL, huge blocks, other threads' blocks, foreign or
- * invalid pointers. */
+/* Frees the fast path did not finish: NULL, huge blocks, other threads' blocks, foreign or
+ * invalid pointers, and local blocks that need their checks run. */
 HAK_NOINLINE void hak_free_slow(void *p) {
     if (!p) return;
     uint8_t kind = hak_segmap_kind((uintptr_t)p);
-    if (hak_seg_is_slab(kind)) { /* another owner (or none), or a SuperSlab whose frees are checked */
+    if (hak_seg_is_slab(kind)) {
+        /* Our own block: its key matched, or its SuperSlab's frees are checked. Otherwise
+         * another thread's block (or none's). */
         hak_slab *s = hak_slab_of(p);
         hak_heap *h = t_hak_heap;
-        if (kind == HAK_SEG_SLAB_CHECKED && s->owner == h) hak_free_checked(h, s, p);
+        if (s->owner == h) hak_free_checked(h, s, p);
         else hak_remote_free(s, p);
         return;
     }

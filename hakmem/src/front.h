@@ -41,44 +41,38 @@ HAK_INLINE void *hak_alloc_fast(size_t size) {
     return hak_malloc_slow(size);
 }
 
-HAK_INLINE void hak_free_fast(void *p) {
-    uintptr_t a = (uintptr_t)p;
+/* Frees p if it is a block of a slab h owns and needs no check; false sends p to hak_free_slow.
+ * One slow call site for every exit keeps the inlined free small: with ThinLTO a caller may
+ * inline it only under the inliner's cost threshold. */
+HAK_INLINE bool hak_free_local(hak_heap *h, void *p) {
     /* NULL, huge, foreign; and every slab block while Standard runs the block-start check */
-    if (HAK_UNLIKELY(hak_segmap_kind(a) != HAK_SEG_SLAB)) {
-        hak_free_slow(p);
-        return;
-    }
-    hak_heap *h = t_hak_heap;
+    if (HAK_UNLIKELY(hak_segmap_kind((uintptr_t)p) != HAK_SEG_SLAB)) return false;
     if (HAK_RB_TINY_HEADER && !hak_gate_check_invalid_free() && !hak_gate_check_double_free()) {
         /* Research box: owner and class from the block's own header, no chunk metadata. */
         hak_block_header *hdr = hak_block_header_of(p);
-        if (HAK_UNLIKELY(hdr->owner != h)) {
-            hak_free_slow(p);
-            return;
-        }
+        if (HAK_UNLIKELY(hdr->owner != h)) return false;
         hak_cache_push(h, hdr->region_id & ~HAK_REGION_ID_TAG, p);
-        return;
+        return true;
     }
     hak_slab *s = hak_slab_of(p);
-    if (HAK_UNLIKELY(s->owner != h)) { /* another thread's block, or not a live block */
-        hak_free_slow(p);
-        return;
-    }
+    if (HAK_UNLIKELY(s->owner != h)) return false; /* another thread's block, or not a live one */
     if (HAK_HOT_GATES_CONSTANT && hak_gate_check_invalid_free()) { /* hardened: out of line */
         hak_free_checked(h, s, p);
-        return;
+        return true;
     }
-    /* The double-free key: one compare, one store. Standard runs it whatever its gate says and
-     * consults the gate only on a match (in hak_free_checked), so its fast path tests no gate. */
+    /* The double-free key: one compare, one store. Standard runs it whatever its gate says; a
+     * match goes to the slow path, which runs the checks the gates enable. */
     if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) {
         uintptr_t *word = p;
-        if (HAK_UNLIKELY(word[1] == g_hak_free_key)) {
-            hak_free_checked(h, s, p);
-            return;
-        }
+        if (HAK_UNLIKELY(word[1] == g_hak_free_key)) return false;
         word[1] = g_hak_free_key;
     }
     hak_cache_push(h, s->cls, p);
+    return true;
+}
+
+HAK_INLINE void hak_free_fast(void *p) {
+    if (HAK_UNLIKELY(!hak_free_local(t_hak_heap, p))) hak_free_slow(p);
 }
 
 #endif
