@@ -107,12 +107,20 @@ def smoke_instructions(cmd, tmp):
     check(proc.returncode == 2 and "BASE_ITERS" in proc.stderr, f"instructions BASE_ITERS=ITERS: exit {proc.returncode}")
 
 
-def smoke_ab(tool, bins, tmp):
+def smoke_ab(tool, bins, libs, tmp):
     """ab.py takes two NAME=BINARY arguments instead of the common tool flags."""
     cmd = ["/usr/bin/python3", "-B", tool, "same=" + bins["hakmem-fast"], "again=" + bins["hakmem-fast"]]
     proc = run(cmd, {"RUNS": "2", "WARMUP": "0", "ITERS": "20000"})
     if check(proc.returncode == 0, f"ab: exit {proc.returncode}: {proc.stderr[-1500:]}"):
-        check("B vs A" in proc.stdout and "CV" in proc.stdout, f"ab: no verdict line in {proc.stdout}")
+        check("B vs A" in proc.stdout and "CV" in proc.stdout and "per-round ratios" in proc.stdout,
+              f"ab: no verdict lines in {proc.stdout}")
+    preloaded = ["/usr/bin/python3", "-B", tool, "fast=" + bins["plain"], "standard=" + bins["plain"]]
+    proc = run(preloaded, {"RUNS": "2", "WARMUP": "0", "ITERS": "20000",
+                           "PRELOAD_A": libs["hakmem-fast"], "PRELOAD_B": libs["hakmem-standard"]})
+    check(proc.returncode == 0 and "B vs A" in proc.stdout, f"ab with PRELOAD_A/B: exit {proc.returncode}: "
+          f"{proc.stderr[-1500:]}")
+    proc = run(preloaded, {"RUNS": "2", "PRELOAD_A": "/nonexistent/lib.so"})
+    check(proc.returncode == 2 and "PRELOAD_A" in proc.stderr, f"ab with a missing PRELOAD_A: exit {proc.returncode}")
     proc = run(["/usr/bin/python3", "-B", tool, "only-one=" + bins["hakmem-fast"]], {})
     check(proc.returncode == 2 and "NAME=BINARY" in proc.stderr, f"ab with one argument: exit {proc.returncode}")
 
@@ -126,7 +134,8 @@ def main():
                         ("instructions", smoke_instructions)):
         smoke(["/usr/bin/python3", "-B", tools[name], "--workload=mixed", "--name=smoke_" + name] + common, tmp)
     bins = dict(a[len("--bin="):].split("=", 1) for a in common if a.startswith("--bin="))
-    smoke_ab(tools["ab"], bins, tmp)
+    libs = dict(a[len("--preload-lib="):].split("=", 1) for a in common if a.startswith("--preload-lib="))
+    smoke_ab(tools["ab"], bins, libs, tmp)
     finish("tools", "soak / tail / syscall / instructions / ab tools smoke checks passed")
 
 

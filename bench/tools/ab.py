@@ -1,10 +1,13 @@
 """A/B test of two builds of one workload (a research box on and off, two gate constants):
 runs A and B interleaved (A B A B ...), WARMUP discarded rounds first, RUNS measured rounds,
 and applies the seed's decision rule to the ratio of means: a build-level change is GO at
->= +0.5 %, NO-GO at <= -0.5 %, NEUTRAL between (KIND=runtime: +-1.0 %).
+>= +0.5 %, NO-GO at <= -0.5 %, NEUTRAL between (KIND=runtime: +-1.0 %). Also prints the median
+of the per-round B/A ratios, which noise bursts shared by a round's A and B do not move.
 
 usage: ab.py NAME_A=BINARY_A NAME_B=BINARY_B   (workload parameters from the environment,
-        e.g. ITERS=20000000 WS=400; PIN=cpu pins every run; RUNS, WARMUP, KIND)"""
+        e.g. ITERS=20000000 WS=400; PIN=cpu pins every run; RUNS, WARMUP, KIND; PRELOAD_A /
+        PRELOAD_B: a library to LD_PRELOAD under that side, e.g. two hakmem variants' .so files
+        under one plain binary)"""
 
 import os
 import sys
@@ -36,6 +39,14 @@ def main(argv):
         if kind not in THRESHOLD_PCT:
             raise bl.UsageError(f"KIND='{kind}' (expected build or runtime)")
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
+        preload = {}
+        for side, name in (("A", name_a), ("B", name_b)):
+            lib = os.environ.get("PRELOAD_" + side, "")
+            if lib and not os.path.isfile(lib):
+                raise bl.UsageError(f"PRELOAD_{side}={lib} is not a file")
+            preload[name] = {"LD_PRELOAD": os.path.abspath(lib)} if lib else {}
+        if name_a == name_b:
+            raise bl.UsageError(f"both sides are named '{name_a}'")
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
     params = {k: v for k, v in os.environ.items() if k in ("ITERS", "WS", "MIN", "MAX", "SEED", "THREADS",
@@ -44,7 +55,7 @@ def main(argv):
     samples = {name_a: [], name_b: []}
     for round_no in range(warmup + runs):
         for name, binary in ((name_a, bin_a), (name_b, bin_b)):
-            result = run_once(binary, env, pin)
+            result = run_once(binary, {**env, **preload[name]}, pin)
             if round_no >= warmup:
                 samples[name].append(result["ops_per_sec"] / 1e6)
     stats = {name: bl.summarize(values) for name, values in samples.items()}
@@ -57,6 +68,12 @@ def main(argv):
         print(f"  {name:<24} mean {s['mean']:8.2f}  median {s['median']:8.2f}  min {s['min']:8.2f}"
               f"  max {s['max']:8.2f} M ops/s  CV {s['cv_pct']:.2f} %")
     print(f"B vs A (means): {delta:+.2f} %  -> {verdict} ({kind}-level rule: +-{limit} %)")
+    # A and B of one round ran back to back, so their ratio cancels slow drifts and bursts of
+    # host noise that hit both; the median of those ratios is the robust cross-check.
+    paired = [100.0 * (b / a - 1.0) for a, b in zip(samples[name_a], samples[name_b])]
+    q = bl.summarize(paired)
+    print(f"B vs A (median of the {runs} per-round ratios): {q['median']:+.2f} %"
+          f"  (min {q['min']:+.2f} %, max {q['max']:+.2f} %)")
 
 
 if __name__ == "__main__":
