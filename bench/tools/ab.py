@@ -53,9 +53,11 @@ def main(argv):
                                                             "PRODUCERS", "CONSUMERS", "QUEUE")}
     env = bl.clean_env(params)
     samples = {name_a: [], name_b: []}
+    reported = {}  # the allocator each side's RESULT line names: what was really measured
     for round_no in range(warmup + runs):
         for name, binary in ((name_a, bin_a), (name_b, bin_b)):
             result = run_once(binary, {**env, **preload[name]}, pin)
+            reported[name] = result["allocator"]
             if round_no >= warmup:
                 samples[name].append(result["ops_per_sec"] / 1e6)
     stats = {name: bl.summarize(values) for name, values in samples.items()}
@@ -66,7 +68,7 @@ def main(argv):
     for name in (name_a, name_b):
         s = stats[name]
         print(f"  {name:<24} mean {s['mean']:8.2f}  median {s['median']:8.2f}  min {s['min']:8.2f}"
-              f"  max {s['max']:8.2f} M ops/s  CV {s['cv_pct']:.2f} %")
+              f"  max {s['max']:8.2f} M ops/s  CV {s['cv_pct']:.2f} %  (allocator={reported[name]})")
     print(f"B vs A (means): {delta:+.2f} %  -> {verdict} ({kind}-level rule: +-{limit} %)")
     # A and B of one round ran back to back, so their ratio cancels slow drifts and bursts of
     # host noise that hit both; the median of those ratios is the robust cross-check.
