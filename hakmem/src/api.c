@@ -24,11 +24,8 @@ static bool routed_to_libc(void) { return hak_ensure_init() && hak_gate_force_li
 /* A block of class cls from heap h (NULL: the thread is exiting, or has no heap). */
 static void *slab_alloc(hak_heap *h, uint32_t cls) {
     void *p;
-    if (HAK_UNLIKELY(!h)) {
-        p = hak_thread_exiting() ? hak_exit_heap_alloc(cls) : NULL;
-    } else if (!(p = hak_cache_pop(h, cls))) {
-        p = hak_cache_refill(h, cls);
-    }
+    if (HAK_UNLIKELY(!h)) p = hak_thread_exiting() ? hak_exit_heap_alloc(cls) : NULL;
+    else p = hak_heap_alloc(h, cls);
     return p ? p : out_of_memory();
 }
 

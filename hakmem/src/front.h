@@ -25,6 +25,12 @@ HAK_INLINE void *hak_cache_pop(hak_heap *h, uint32_t cls) {
     return block;
 }
 
+/* A block of class cls from heap h: its cache, else a refill; NULL when memory is out. */
+HAK_INLINE void *hak_heap_alloc(hak_heap *h, uint32_t cls) {
+    void *p = hak_cache_pop(h, cls);
+    return p ? p : hak_cache_refill(h, cls);
+}
+
 /* unified_cache_push in the seed's vocabulary: p is a checked block of this heap. */
 HAK_INLINE void hak_cache_push(hak_heap *h, uint32_t cls, void *p) {
     hak_link_set(p, h->cache_head[cls]);

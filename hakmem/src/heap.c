@@ -88,11 +88,7 @@ void *hak_exit_heap_alloc(uint32_t cls) {
         if (g_exit_heap) g_exit_heap->state = HAK_HEAP_ACTIVE;
         pthread_mutex_unlock(&g_heap_lock);
     }
-    void *p = NULL;
-    if (g_exit_heap) {
-        p = hak_cache_pop(g_exit_heap, cls);
-        if (!p) p = hak_cache_refill(g_exit_heap, cls);
-    }
+    void *p = g_exit_heap ? hak_heap_alloc(g_exit_heap, cls) : NULL;
     pthread_mutex_unlock(&g_exit_lock);
     return p;
 }
