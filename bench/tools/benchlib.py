@@ -2,6 +2,7 @@
 running a workload and parsing its RESULT/EPOCH lines, statistics, machine/build metadata
 (CPU, kernel, compiler read from the binary's ELF .comment, git revision) and result folders."""
 
+import argparse
 import csv
 import datetime
 import json
@@ -22,6 +23,41 @@ class UsageError(Exception):
 def fail_usage(tool, message):
     print(f"{tool}: error: {message}", file=sys.stderr)
     sys.exit(2)
+
+
+# Parameters of the mixed workload that the long-run tools pass through from the environment
+# (each tool sets ITERS / DURATION_SEC itself).
+MIXED_PARAMS = ("WS", "MIN", "MAX", "SEED")
+
+
+def parse_tool_args(prog, description, argv, with_defaults=False):
+    """The flags bench/defs.bzl gives every runner: workload, report name, binaries, preload
+    libraries, build facts; with_defaults adds --default NAME=VALUE (the 10-run's parameters)."""
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("--workload", required=True)
+    p.add_argument("--name", required=True, help="report name (results folder suffix)")
+    p.add_argument("--bin", action="append", default=[], help="KEY=PATH of a workload binary")
+    p.add_argument("--preload-lib", action="append", default=[], help="KEY=PATH of an LD_PRELOAD library")
+    if with_defaults:
+        p.add_argument("--default", action="append", default=[], help="NAME=VALUE workload parameter default")
+    p.add_argument("--variant", default="unknown")
+    p.add_argument("--pgo", default="0")
+    p.add_argument("--compilation-mode", default="unknown")
+    return p.parse_args(argv)
+
+
+def workload_params(names, defaults=None):
+    """The workload parameters among `names` that are set: the user's environment wins over
+    `defaults`; each must be a decimal integer."""
+    params = {}
+    for name in names:
+        value = os.environ.get(name, (defaults or {}).get(name))
+        if value is None:
+            continue
+        if not value.isdigit():
+            raise UsageError(f"{name}='{value}' is not a decimal integer")
+        params[name] = value
+    return params
 
 
 def env_int(name, default, lo, hi):

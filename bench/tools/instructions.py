@@ -12,7 +12,6 @@ import tempfile
 
 import allocators as alloc
 import benchlib as bl
-import soak
 
 TOOL = "instructions"
 DEFAULT_SET = ["hakmem-fast", "hakmem-standard", "hakmem-hardened", "mimalloc-linked", "mimalloc-preload",
@@ -34,13 +33,13 @@ def callgrind(a, params, iters, workdir):
 
 
 def main(argv):
-    args = soak.parse_args(argv)
+    args = bl.parse_tool_args(TOOL, __doc__, argv)
     try:
         iters, base_iters = bl.env_iters_pair(2000000, 200000, 10**10)
         if shutil.which("valgrind") is None:
             raise bl.UsageError("valgrind is not installed (apt-get install valgrind)")
         selected = alloc.selected_from_args(args, DEFAULT_SET)
-        params = soak.workload_params()
+        params = bl.workload_params(bl.MIXED_PARAMS)
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))

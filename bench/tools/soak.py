@@ -3,7 +3,6 @@ allocator state persisting, like a server) or MODE=multi (a fresh process of STE
 operations per sample, like batch jobs) for DURATION_SEC. Writes samples.csv, summary.json/.csv
 (drift first vs last 5 samples, CV, peak RSS) and throughput.svg / rss.svg (see bench/README.md)."""
 
-import argparse
 import os
 import subprocess
 import sys
@@ -15,29 +14,6 @@ import svgplot
 
 TOOL = "soak"
 DEFAULT_SET = ["hakmem-fast", "mimalloc-linked", "system"]
-PASS_PARAMS = ("WS", "MIN", "MAX", "SEED")
-
-
-def parse_args(argv):
-    p = argparse.ArgumentParser(prog=TOOL, description=__doc__)
-    for flag in ("--workload", "--name"):
-        p.add_argument(flag, required=True)
-    for flag in ("--bin", "--preload-lib"):
-        p.add_argument(flag, action="append", default=[])
-    for flag in ("--variant", "--pgo", "--compilation-mode"):
-        p.add_argument(flag, default="unknown")
-    return p.parse_args(argv)
-
-
-def workload_params():
-    params = {}
-    for name in PASS_PARAMS:
-        value = os.environ.get(name)
-        if value is not None:
-            if not value.isdigit():
-                raise bl.UsageError(f"{name}='{value}' is not a decimal integer")
-            params[name] = value
-    return params
 
 
 def progress(label, text):
@@ -142,7 +118,7 @@ def print_table(rows):
 
 
 def main(argv):
-    args = parse_args(argv)
+    args = bl.parse_tool_args(TOOL, __doc__, argv)
     try:
         mode = os.environ.get("MODE", "single")
         if mode not in ("single", "multi"):
@@ -155,7 +131,7 @@ def main(argv):
         warmup = bl.env_int("WARMUP_SEC", 60, 0, 31 * 86400)
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
         selected = alloc.selected_from_args(args, DEFAULT_SET)
-        params = workload_params()
+        params = bl.workload_params(bl.MIXED_PARAMS)
         folder = bl.results_dir(f"{args.name}-{mode}")
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))

@@ -10,7 +10,6 @@ import tempfile
 
 import allocators as alloc
 import benchlib as bl
-import soak
 
 TOOL = "syscalls"
 DEFAULT_SET = ["hakmem-fast", "hakmem-standard", "mimalloc-linked", "system"]
@@ -102,14 +101,14 @@ def print_table(rows):
 
 
 def main(argv):
-    args = soak.parse_args(argv)
+    args = bl.parse_tool_args(TOOL, __doc__, argv)
     try:
         iters, base_iters = bl.env_iters_pair(100000000, 1000, 10**12)
         use_strace = bl.env_int("STRACE", 1, 0, 1) == 1
         if use_strace and shutil.which("strace") is None:
             raise bl.UsageError("strace is not installed (apt-get install strace), or set STRACE=0")
         selected = alloc.selected_from_args(args, DEFAULT_SET)
-        params = soak.workload_params()
+        params = bl.workload_params(bl.MIXED_PARAMS)
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))

@@ -57,12 +57,12 @@ def print_table(rows):
 
 
 def main(argv):
-    args = soak.parse_args(argv)
+    args = bl.parse_tool_args(TOOL, __doc__, argv)
     try:
         duration = bl.env_int("DURATION_SEC", 60, 2, 31 * 86400)
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
         selected = alloc.selected_from_args(args, DEFAULT_SET)
-        params = soak.workload_params()
+        params = bl.workload_params(bl.MIXED_PARAMS)
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))

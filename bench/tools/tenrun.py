@@ -3,7 +3,6 @@ interleaved (A B C ... A B C ...) after WARMUP discarded rounds, optionally pinn
 Prints mean/median/min/max/CV/ratio-to-mimalloc per allocator and writes summary.json,
 summary.csv, runs.csv and comparison.svg into a results folder (see bench/README.md)."""
 
-import argparse
 import os
 import sys
 
@@ -14,34 +13,6 @@ import svgplot
 TOOL = "tenrun"
 CONTROL_VARS = ("RUNS", "WARMUP", "PIN", "ALLOCATORS", "RESULTS_DIR")
 SOAK_VARS = ("DURATION_SEC", "EPOCH_SEC")
-
-
-def parse_args(argv):
-    p = argparse.ArgumentParser(prog=TOOL, description=__doc__)
-    p.add_argument("--workload", required=True)
-    p.add_argument("--name", required=True, help="report name (results folder suffix)")
-    p.add_argument("--bin", action="append", default=[], help="KEY=PATH of a workload binary")
-    p.add_argument("--preload-lib", action="append", default=[], help="KEY=PATH of an LD_PRELOAD library")
-    p.add_argument("--default", action="append", default=[], help="NAME=VALUE workload parameter default")
-    p.add_argument("--variant", default="unknown")
-    p.add_argument("--pgo", default="0")
-    p.add_argument("--compilation-mode", default="unknown")
-    return p.parse_args(argv)
-
-
-def workload_env(names, defaults):
-    """Workload parameters: the user's environment wins over the runner's defaults."""
-    params = {}
-    for name in names:
-        if name in SOAK_VARS:
-            continue
-        value = os.environ.get(name, defaults.get(name))
-        if value is None:
-            continue
-        if not value.isdigit():
-            raise bl.UsageError(f"{name}='{value}' is not a decimal integer")
-        params[name] = value
-    return params
 
 
 def run_once(a, params, pin, round_no):
@@ -108,14 +79,15 @@ def write_outputs(folder, meta, rows, runs):
 
 
 def main(argv):
-    args = parse_args(argv)
+    args = bl.parse_tool_args(TOOL, __doc__, argv, with_defaults=True)
     try:
         defaults = dict(bl.split_key_value(d, "--default") for d in args.default)
         runs_per = bl.env_int("RUNS", 10, 1, 1000)
         warmup = bl.env_int("WARMUP", 1, 0, 100)
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
         selected = alloc.selected_from_args(args)
-        params = workload_env(bl.workload_param_names(selected[0].binary), defaults)
+        names = [n for n in bl.workload_param_names(selected[0].binary) if n not in SOAK_VARS]
+        params = bl.workload_params(names, defaults)
         folder = bl.results_dir(f"{args.name}")
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
