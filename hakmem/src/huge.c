@@ -27,7 +27,6 @@ static size_t g_capacity, g_count; /* capacity: a power of two */
 #define CACHE_SLOTS 16
 static huge_entry g_cache[CACHE_SLOTS];
 static uint64_t g_cache_age[CACHE_SLOTS], g_cache_clock;
-static size_t g_cache_bytes;
 
 static size_t slot_of(const void *p, size_t capacity) {
     uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
@@ -92,11 +91,17 @@ static bool cache_take(size_t len, size_t alignment, huge_entry *out) {
         if (!c->user || c->size < len || c->size > 2 * len) continue;
         if ((uintptr_t)c->user & (alignment - 1)) continue;
         *out = *c;
-        g_cache_bytes -= c->size;
         c->user = NULL;
         return true;
     }
     return false;
+}
+
+static size_t cache_bytes(void) {
+    size_t bytes = 0;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (g_cache[i].user) bytes += g_cache[i].size;
+    return bytes;
 }
 
 static int cache_oldest(void) {
@@ -114,15 +119,13 @@ static bool cache_put(huge_entry e) {
         int free_slot = -1;
         for (int i = 0; i < CACHE_SLOTS && free_slot < 0; i++)
             if (!g_cache[i].user) free_slot = i;
-        if (free_slot >= 0 && g_cache_bytes + e.size <= limit) {
+        if (free_slot >= 0 && cache_bytes() + e.size <= limit) {
             g_cache[free_slot] = e;
             g_cache_age[free_slot] = ++g_cache_clock;
-            g_cache_bytes += e.size;
             return true;
         }
         int victim = cache_oldest();
         hak_os_unmap(g_cache[victim].user, g_cache[victim].size);
-        g_cache_bytes -= g_cache[victim].size;
         g_cache[victim].user = NULL;
     }
 }
