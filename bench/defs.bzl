@@ -5,7 +5,7 @@ bench_runner: a Python tool (run by /usr/bin/python3 through tools/run_python.sh
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary")
-load("//configs:variants.bzl", "TOOL_COPTS", "VARIANT_NAMES")
+load("//configs:variants.bzl", "LIBRARY_VARIANT_NAMES", "TOOL_COPTS", "VARIANT_NAMES", "allocator_suffix")
 
 WORKLOADS = ["mixed", "mixed_mt", "prodcons", "larson", "realloc_calloc", "medium_large"]
 
@@ -17,7 +17,8 @@ JEMALLOC_SO = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 
 def workload_binaries(name):
     """For workloads/<name>.c: <name> (plain: glibc, or whatever LD_PRELOAD supplies),
-    <name>_system (glibc), <name>_mimalloc (-lmimalloc) and <name>_<v> (malloc = hakmem_<v>)."""
+    <name>_system (glibc), <name>_mimalloc (-lmimalloc) and <name>_<v> (malloc = hakmem_<v>) for
+    every variant and instrumented twin (pgo/ trains on <name>_<v>_instr)."""
     common = dict(
         srcs = ["workloads/%s.c" % name],
         copts = TOOL_COPTS,
@@ -27,7 +28,7 @@ def workload_binaries(name):
     cc_binary(name = name, linkopts = ["-pthread"], **common)
     cc_binary(name = name + "_system", linkopts = ["-pthread"], **common)
     cc_binary(name = name + "_mimalloc", linkopts = ["-Wl,--no-as-needed", "-lmimalloc", "-pthread"], **common)
-    for v in VARIANT_NAMES:
+    for v in LIBRARY_VARIANT_NAMES:
         cc_binary(
             name = "%s_%s" % (name, v),
             malloc = "//hakmem:hakmem_" + v,
@@ -37,7 +38,8 @@ def workload_binaries(name):
 
 def allocator_bins(workload):
     """(data labels, args) handing every allocator's binary of `workload` to a Python tool.
-    Keys: plain, system, mimalloc, hakmem-<v>, plus preload libraries hakmem-<v>.so."""
+    Keys: plain, system, mimalloc, hakmem-<v>, plus preload libraries hakmem-<v>.so (v with
+    dashes: hakmem-fast-pgo)."""
     labels = [":" + workload, ":%s_system" % workload, ":%s_mimalloc" % workload]
     args = [
         "--bin=plain=$(rootpath :%s)" % workload,
@@ -46,9 +48,9 @@ def allocator_bins(workload):
     ]
     for v in VARIANT_NAMES:
         labels.append(":%s_%s" % (workload, v))
-        args.append("--bin=hakmem-%s=$(rootpath :%s_%s)" % (v, workload, v))
+        args.append("--bin=hakmem-%s=$(rootpath :%s_%s)" % (allocator_suffix(v), workload, v))
         labels.append("//hakmem:libhakmem_%s.so" % v)
-        args.append("--preload-lib=hakmem-%s=$(rootpath //hakmem:libhakmem_%s.so)" % (v, v))
+        args.append("--preload-lib=hakmem-%s=$(rootpath //hakmem:libhakmem_%s.so)" % (allocator_suffix(v), v))
     return labels, args
 
 def build_info_args():
@@ -84,8 +86,8 @@ def _smoke_flavors():
         ("jemalloc_preload", "", "jemalloc", JEMALLOC_SO),
     ]
     for v in VARIANT_NAMES:
-        flavors.append((v, "_" + v, "hakmem-" + v, None))
-        flavors.append((v + "_preload", "", "hakmem-" + v, "//hakmem:libhakmem_%s.so" % v))
+        flavors.append((v, "_" + v, "hakmem-" + allocator_suffix(v), None))
+        flavors.append((v + "_preload", "", "hakmem-" + allocator_suffix(v), "//hakmem:libhakmem_%s.so" % v))
     return flavors
 
 # The long-run tools smoke_tools_test exercises.

@@ -7,14 +7,27 @@ switch; a variant may add copts/linkopts of its own. hakmem/BUILD.bazel generate
   //hakmem:hakmem_V        core + the malloc/free override (alwayslink; a `malloc =` target)
   //hakmem:libhakmem_V.so  the LD_PRELOAD library
 and hakmem/tests generates one test suite per variant. Gate values per variant: configs/gates.def.
+A variant with "pgo": True is compiled with the profile pgo/ trains on its instrumented twin
+(INSTRUMENTED below, same targets with the suffix _instr); docs/pgo.md shows the pipeline.
 """
+
+_FAST_DEFINES = ["HAK_VARIANT_FAST=1"]
 
 VARIANTS = {
     # Pure speed: every hot gate is a compile-time constant, no counters, no checks.
     "fast": {
-        "defines": ["HAK_VARIANT_FAST=1"],
+        "defines": _FAST_DEFINES,
         "copts": [],
         "linkopts": [],
+    },
+    # FAST compiled with a profile of the training table (pgo/training.bzl), measured by
+    # `bazel run //pgo:report`. The profile is a build output of this same configuration, so it
+    # is never older than the sources (a mismatch is a compile error: PGO_USE_COPTS).
+    "fast_pgo": {
+        "defines": _FAST_DEFINES,
+        "copts": [],
+        "linkopts": [],
+        "pgo": True,
     },
     # Release build: hot gates read once from HAKMEM_* at start-up; cheap safety checks on.
     "standard": {
@@ -38,7 +51,66 @@ VARIANTS = {
 }
 
 # The order benchmarks and reports list them in.
-VARIANT_NAMES = ["fast", "standard", "observe", "hardened"]
+VARIANT_NAMES = ["fast", "fast_pgo", "standard", "observe", "hardened"]
+
+# -fprofile-instr-generate in both compile and link (the link pulls in the profile runtime).
+PGO_GENERATE_FLAGS = ["-fprofile-instr-generate"]
+
+def instrumented_name(v):
+    """The instrumented twin of PGO variant v (trained by pgo/, never benchmarked)."""
+    return v + "_instr"
+
+# The instrumented twin of every "pgo" variant: its defines and code-shaping flags exactly, plus
+# instrumentation, so the profile's function hashes match the variant that uses it.
+# Two link flags make the profile hold a record (maybe of zero counts) for every function the
+# compiler emits, as -Werror=profile-instr-missing needs: --export-dynamic keeps every hak_* API
+# function in a workload binary (LTO drops those it does not call, e.g. hak_thread_flush), and
+# -z nostart-stop-gc keeps the records of inline helpers FAST's constant gates leave in dead
+# branches (hak_free_key_clear...), which lld's --gc-sections would otherwise discard.
+INSTRUMENTED = {
+    instrumented_name(v): {
+        "defines": VARIANTS[v]["defines"],
+        "copts": VARIANTS[v]["copts"] + PGO_GENERATE_FLAGS,
+        "linkopts": VARIANTS[v]["linkopts"] + PGO_GENERATE_FLAGS + ["-Wl,--export-dynamic", "-Wl,-z,nostart-stop-gc"],
+        "instruments": v,
+    }
+    for v in VARIANT_NAMES
+    if VARIANTS[v].get("pgo")
+}
+
+# Every allocator library built (variants and their instrumented twins), and the spec of each.
+LIBRARY_VARIANT_NAMES = VARIANT_NAMES + sorted(INSTRUMENTED)
+
+def library_variant(v):
+    return VARIANTS[v] if v in VARIANTS else INSTRUMENTED[v]
+
+def pgo_profile(v):
+    """The profile label of PGO variant v: a genrule output of pgo/ (named .inc so it can sit in
+    a cc_library's srcs and be a declared compile input; --fdo_optimize fails in Debian's Bazel)."""
+    return "//pgo:%s.profdata.inc" % v
+
+# A profile that does not match the sources is an error, so a stale profile can never build:
+# a function whose control flow changed is "out of date" or, when its new hash differs in the
+# bit LLVM reads as the context-sensitive flag, "missing" (about half of all edits); a file the
+# profile does not know is "unprofiled". pgo/tests/stale_profile_test.py shows both cases.
+PGO_MISMATCH_ERRORS = [
+    "-Werror=profile-instr-out-of-date",
+    "-Werror=profile-instr-missing",
+    "-Werror=profile-instr-unprofiled",
+]
+
+def pgo_use_copts(v):
+    """-fprofile-instr-use of v's profile (a declared input) plus PGO_MISMATCH_ERRORS."""
+    return ["-fprofile-instr-use=$(location %s)" % pgo_profile(v)] + PGO_MISMATCH_ERRORS
+
+def variant_defines(v):
+    """v's defines plus HAK_VARIANT_LABEL, the name hak_variant_name() reports ("fast-pgo"):
+    bench tools check that a binary reports the variant its target name says."""
+    return library_variant(v)["defines"] + ["HAK_VARIANT_LABEL=" + allocator_suffix(v)]
+
+def allocator_suffix(v):
+    """How tools and reports name variant v: hakmem-<suffix> (underscores become dashes)."""
+    return v.replace("_", "-")
 
 # Warnings are errors for project code (not for Bazel's own tools).
 HAK_COPTS = [

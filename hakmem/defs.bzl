@@ -1,4 +1,6 @@
-"""Generates hakmem's per-variant targets from the variant table (configs/variants.bzl)."""
+"""Generates hakmem's per-variant targets from the variant table (configs/variants.bzl): every
+variant and every instrumented twin (INSTRUMENTED) gets its libraries; a "pgo" variant compiles
+with its profile as a declared input; tests cover the variants (twins are only trained)."""
 
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
 load(
@@ -6,9 +8,13 @@ load(
     "HAK_COPTS",
     "HAK_RELEASE_COPTS",
     "HAK_RELEASE_LINKOPTS",
+    "LIBRARY_VARIANT_NAMES",
     "TOOL_COPTS",
-    "VARIANTS",
     "VARIANT_NAMES",
+    "library_variant",
+    "pgo_profile",
+    "pgo_use_copts",
+    "variant_defines",
 )
 
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
@@ -16,15 +22,17 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-o
 def hakmem_variants(core_srcs, override_srcs, hdrs):
     """For each variant V: hakmem_core_V, hakmem_V (drop-in, alwayslink), libhakmem_V.so and
     hakmem_core_V_sanitized (the hak_* API built with ASan+UBSan, for the library's own tests)."""
-    for v in VARIANT_NAMES:
-        spec = VARIANTS[v]
+    for v in LIBRARY_VARIANT_NAMES:
+        spec = library_variant(v)
+        profile = [pgo_profile(v)] if spec.get("pgo") else []
+        copts = HAK_COPTS + HAK_RELEASE_COPTS + spec["copts"] + (pgo_use_copts(v) if profile else [])
         cc_library(
             name = "hakmem_core_" + v,
-            srcs = core_srcs,
+            srcs = core_srcs + profile,
             hdrs = hdrs,
             includes = ["include"],
-            copts = HAK_COPTS + HAK_RELEASE_COPTS + spec["copts"],
-            local_defines = spec["defines"],
+            copts = copts,
+            local_defines = variant_defines(v),
             linkopts = ["-lpthread"] + HAK_RELEASE_LINKOPTS + spec["linkopts"],
             deps = ["//configs:gates"],
             alwayslink = True,
@@ -32,22 +40,10 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             visibility = ["//visibility:public"],
         )
         cc_library(
-            name = "hakmem_core_%s_sanitized" % v,
-            srcs = core_srcs,
-            hdrs = hdrs,
-            includes = ["include"],
-            copts = HAK_COPTS + SANITIZE + ["-O1"],
-            local_defines = spec["defines"],
-            linkopts = ["-lpthread"] + SANITIZE,
-            deps = ["//configs:gates"],
-            linkstatic = True,
-            visibility = ["//visibility:public"],
-        )
-        cc_library(
             name = "hakmem_" + v,
-            srcs = override_srcs,
-            copts = HAK_COPTS + HAK_RELEASE_COPTS + spec["copts"],
-            local_defines = spec["defines"],
+            srcs = override_srcs + profile,
+            copts = copts,
+            local_defines = variant_defines(v),
             deps = [":hakmem_core_" + v],
             alwayslink = True,
             linkstatic = True,  # no implicit lib<name>.so clashing with libhakmem_V.so
@@ -58,6 +54,19 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             deps = [":hakmem_" + v],
             linkshared = True,
             linkopts = HAK_RELEASE_LINKOPTS + spec["linkopts"] + ["-Wl,--emit-relocs", "-Wl,-z,now"],
+            visibility = ["//visibility:public"],
+        )
+    for v in VARIANT_NAMES:
+        cc_library(
+            name = "hakmem_core_%s_sanitized" % v,
+            srcs = core_srcs,
+            hdrs = hdrs,
+            includes = ["include"],
+            copts = HAK_COPTS + SANITIZE + ["-O1"],
+            local_defines = variant_defines(v),
+            linkopts = ["-lpthread"] + SANITIZE,
+            deps = ["//configs:gates"],
+            linkstatic = True,
             visibility = ["//visibility:public"],
         )
 
@@ -71,7 +80,7 @@ def hakmem_test(name, srcs, size = "small", variants = VARIANT_NAMES, deps = [],
             name = "%s_%s" % (name, v),
             srcs = srcs,
             copts = copts,
-            local_defines = VARIANTS[v]["defines"],
+            local_defines = variant_defines(v),
             malloc = "//hakmem:hakmem_" + v,
             deps = deps + ["//hakmem:hakmem_core_" + v],
             size = size,
@@ -86,7 +95,7 @@ def hakmem_sanitized_test(name, srcs, size = "small", deps = [], **kwargs):
             name = "%s_%s" % (name, v),
             srcs = srcs,
             copts = TOOL_COPTS + SANITIZE + ["-O1"],
-            local_defines = VARIANTS[v]["defines"],
+            local_defines = variant_defines(v),
             linkopts = SANITIZE,
             deps = deps + ["//hakmem:hakmem_core_%s_sanitized" % v],
             size = size,

@@ -11,7 +11,11 @@ profile needs the *shape* of the calls (which branches, which classes), not a lo
 hundred thousand operations per shape already hit every fast-path branch.
 
 HOLDOUT names workloads that are never trained on: reports measure them to show over-fitting.
+The table is checked when this file is loaded (validate_training): an unknown workload or a
+malformed entry fails every build that uses it, naming the entry and the known workloads.
 """
+
+load("//bench:defs.bzl", "WORKLOADS")
 
 TRAINING = [
     # The seed's Mixed: one thread, 16..1024 B, 400 live slots. Weighted highest: it is the
@@ -37,3 +41,39 @@ TRAINING = [
 
 # Never trained on: the hold-out that shows whether the profile over-fits.
 HOLDOUT = ["mixed_mt"]
+
+_KEYS = ["name", "workload", "weight", "env"]
+
+def validate_training(training, holdout, workloads):
+    """fail()s at load time, naming the entry, on anything the training runs could not do."""
+    names = {}
+    for i, e in enumerate(training):
+        where = "pgo/training.bzl TRAINING[%d]" % i
+        if type(e) != "dict" or sorted(e.keys()) != sorted(_KEYS):
+            fail("%s: an entry has exactly the keys %s, got %r" % (where, ", ".join(_KEYS), e))
+        where += " (%s)" % e["name"]
+        if type(e["name"]) != "string" or not e["name"] or e["name"] in names:
+            fail("%s: name must be a non-empty string, unique in the table" % where)
+        names[e["name"]] = True
+        if e["workload"] not in workloads:
+            fail("%s: unknown workload %r; known (bench/defs.bzl WORKLOADS): %s" %
+                 (where, e["workload"], ", ".join(workloads)))
+        if e["workload"] in holdout:
+            fail("%s: workload %r is in HOLDOUT; a hold-out is never trained on" % (where, e["workload"]))
+        if type(e["weight"]) != "int" or e["weight"] < 1:
+            fail("%s: weight must be an integer >= 1, got %r" % (where, e["weight"]))
+        if type(e["env"]) != "dict":
+            fail("%s: env must be a dict of NAME: \"value\"" % where)
+        for k, v in e["env"].items():
+            if type(k) != "string" or type(v) != "string" or not k or "=" in k:
+                fail("%s: env entry %r: %r must be a string NAME and a string value" % (where, k, v))
+    for w in holdout:
+        if w not in workloads:
+            fail("pgo/training.bzl HOLDOUT: unknown workload %r; known (bench/defs.bzl WORKLOADS): %s" %
+                 (w, ", ".join(workloads)))
+    if not training:
+        fail("pgo/training.bzl: TRAINING is empty; a profile needs at least one workload")
+    return training
+
+# Runs whenever anything loads this file (pgo/ and bolt/ alike).
+_CHECKED = validate_training(TRAINING, HOLDOUT, WORKLOADS)

@@ -31,6 +31,15 @@
 #error "define one of HAK_VARIANT_{FAST,STANDARD,OBSERVE,HARDENED} (configs/variants.bzl)"
 #endif
 
+/* The build's own name when the variant table gives one (fast_pgo shares FAST's gates but must
+ * say "fast-pgo", so a benchmark can tell which library it measured). */
+#if defined(HAK_VARIANT_LABEL)
+#define HAK_STRINGIFY_(x) #x
+#define HAK_STRINGIFY(x) HAK_STRINGIFY_(x)
+#undef HAK_VARIANT_NAME
+#define HAK_VARIANT_NAME HAK_STRINGIFY(HAK_VARIANT_LABEL)
+#endif
+
 /* Every variant but FAST reports misuse it finds on slow paths (foreign pointers etc.). */
 #if defined(HAK_VARIANT_FAST)
 #define HAK_CHECKED_VARIANT 0

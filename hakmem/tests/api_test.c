@@ -23,14 +23,20 @@ static const size_t kSizes[] = {16,    24,     100,     1000,      1024,      10
 static void test_variant_name(void) {
     const char *v = hak_variant_name();
     CHECK(v != NULL);
+    /* The name starts with the gate set's name; the rest is the variant's own ("fast-pgo"). */
 #if defined(HAK_VARIANT_FAST)
-    CHECK(strcmp(v, "fast") == 0);
+    CHECK(strncmp(v, "fast", 4) == 0);
 #elif defined(HAK_VARIANT_STANDARD)
-    CHECK(strcmp(v, "standard") == 0);
+    CHECK(strncmp(v, "standard", 8) == 0);
 #elif defined(HAK_VARIANT_OBSERVE)
-    CHECK(strcmp(v, "observe") == 0);
+    CHECK(strncmp(v, "observe", 7) == 0);
 #elif defined(HAK_VARIANT_HARDENED)
-    CHECK(strcmp(v, "hardened") == 0);
+    CHECK(strncmp(v, "hardened", 8) == 0);
+#endif
+#if defined(HAK_VARIANT_LABEL)
+#define LABEL_(x) #x
+#define LABEL(x) LABEL_(x)
+    CHECK(strcmp(v, LABEL(HAK_VARIANT_LABEL)) == 0);
 #endif
     printf("variant: %s\n", v);
 }

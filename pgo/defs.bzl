@@ -1,0 +1,92 @@
+"""Training inside the Bazel graph: the genrule that runs the training table (training.bzl) on a
+variant's instrumented twin and merges the weighted profile, and training_args(), which hands the
+table to pgo/train.py and is shared with bolt/.
+
+The instrumented workload binaries are the genrule's srcs, not its tools: tools are built in the
+host configuration (--host_copt), which would give them other flags than the variant that uses
+the profile. As srcs they are built in the same configuration as that variant.
+"""
+
+load("//configs:variants.bzl", "HAK_COPTS", "HAK_RELEASE_COPTS", "PGO_MISMATCH_ERRORS", "VARIANTS",
+     "instrumented_name", "pgo_profile", "variant_defines")
+load("//hakmem/tests:srcs_of.bzl", "srcs_of")
+load(":compile_flags.bzl", "c_compile_flags")
+load("//toolchain:llvm.bzl", "llvm_tool")
+load(":training.bzl", "TRAINING")
+
+def training_args(binary_pattern):
+    """(srcs, args) giving pgo/train.py every TRAINING entry: binary_pattern % workload is the
+    label of the binary the entry runs (e.g. "//bench:%s_fast_pgo_instr"). Args use $(location),
+    so the caller must be a genrule."""
+    srcs, args = [], []
+    for e in TRAINING:
+        label = binary_pattern % e["workload"]
+        if label not in srcs:
+            srcs.append(label)
+        args += ["--entry", e["name"], e["workload"], str(e["weight"]), "$(location %s)" % label]
+        args += ["--env %s %s=%s" % (e["name"], k, v) for k, v in sorted(e["env"].items())]
+    return srcs, args
+
+def pgo_profile_genrule(variant):
+    """<variant>_profile: trains the instrumented twin of `variant` on every TRAINING entry and
+    merges the weighted raw profiles into pgo_profile(variant) (//pgo:<variant>.profdata.inc)."""
+    twin = instrumented_name(variant)
+    srcs, args = training_args("//bench:%s_" + twin)
+    native.genrule(
+        name = variant + "_profile",
+        srcs = srcs + ["train.py", "//bench:tools/run_python.sh"],
+        outs = [pgo_profile(variant).split(":")[1]],
+        cmd = " ".join([
+            "$(location //bench:tools/run_python.sh) $(location train.py)",
+            "--llvm-profdata " + llvm_tool("llvm-profdata"),
+            "--merge-into $@",
+        ] + args),
+        message = "Training %s on %d workloads (pgo/training.bzl)" % (twin, len(TRAINING)),
+        visibility = ["//visibility:public"],
+    )
+
+def pgo_tests(variant):
+    """<variant>_stale_profile_test: the profile matches every source of the variant, and an edited
+    source is rejected (tests/stale_profile_test.py); <variant>_train_test: pgo/train.py on good
+    and bad input with the variant's real instrumented workload."""
+    twin = instrumented_name(variant)
+    srcs_of(
+        name = variant + "_sources",
+        testonly = True,
+        targets = ["//hakmem:hakmem_core_" + variant, "//hakmem:hakmem_" + variant],
+    )
+    spec = VARIANTS[variant]
+    profile = pgo_profile(variant)
+    c_compile_flags(
+        name = variant + "_compile_flags",
+        testonly = True,
+        copts = HAK_COPTS + HAK_RELEASE_COPTS + spec["copts"] + PGO_MISMATCH_ERRORS,
+        defines = variant_defines(variant),
+    )
+    native.sh_test(
+        name = variant + "_stale_profile_test",
+        size = "medium",
+        srcs = ["//bench:tools/run_python.sh"],
+        data = ["tests/stale_profile_test.py", profile, ":%s_sources" % variant, ":%s_compile_flags" % variant],
+        args = [
+            "$(rootpath tests/stale_profile_test.py)",
+            "--compile-flags=$(rootpath :%s_compile_flags)" % variant,
+            "--llvm-profdata=" + llvm_tool("llvm-profdata"),
+            "--profile=$(rootpath %s)" % profile,
+            "--include=.",
+            "--include=hakmem/include",
+            "$(locations :%s_sources)" % variant,
+        ],
+    )
+    native.sh_test(
+        name = variant + "_train_test",
+        size = "small",
+        srcs = ["//bench:tools/run_python.sh"],
+        data = ["tests/train_test.py", "train.py", "//bench:tests/smokecheck.py", "//bench:mixed_" + twin],
+        args = [
+            "$(rootpath tests/train_test.py)",
+            "$(rootpath train.py)",
+            llvm_tool("llvm-profdata"),
+            "$(rootpath //bench:mixed_%s)" % twin,
+        ],
+    )
