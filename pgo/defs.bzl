@@ -8,11 +8,11 @@ the profile. As srcs they are built in the same configuration as that variant.
 """
 
 load("//configs:variants.bzl", "HAK_COPTS", "HAK_RELEASE_COPTS", "PGO_MISMATCH_ERRORS", "VARIANTS",
-     "instrumented_name", "pgo_profile", "variant_defines")
+     "allocator_suffix", "instrumented_name", "pgo_profile", "variant_defines")
 load("//hakmem/tests:srcs_of.bzl", "srcs_of")
 load(":compile_flags.bzl", "c_compile_flags")
 load("//toolchain:llvm.bzl", "llvm_tool")
-load(":training.bzl", "TRAINING")
+load(":training.bzl", "HOLDOUT", "TRAINING")
 
 def training_args(binary_pattern):
     """(srcs, args) giving pgo/train.py every TRAINING entry: binary_pattern % workload is the
@@ -89,4 +89,41 @@ def pgo_tests(variant):
             llvm_tool("llvm-profdata"),
             "$(rootpath //bench:mixed_%s)" % twin,
         ],
+    )
+
+def pgo_report(name, variant, base):
+    """`bazel run //pgo:<name>`: pgo/report.py on `variant` against `base` (coverage, code changes,
+    Ir/op, interleaved throughput on mixed and the HOLDOUT workloads); <name>_smoke_test runs it
+    with SMOKE=1 and checks the report's shape and its bad-input exits."""
+    bins, libs = [], []
+    args = ["$(rootpath report.py)", "--name=" + name, "--profile=$(rootpath %s)" % pgo_profile(variant)]
+    args += ["--tool=%s=%s" % (t, llvm_tool(t)) for t in ("llvm-profdata", "llvm-nm", "llvm-objdump")]
+    for v in (base, variant):
+        libs.append("//hakmem:libhakmem_%s.so" % v)
+        args.append("--lib=%s=$(rootpath //hakmem:libhakmem_%s.so)" % (allocator_suffix(v), v))
+    for w in ["mixed"] + HOLDOUT:
+        for key, label in [("plain", "//bench:" + w)] + [
+            ("hakmem-" + allocator_suffix(v), "//bench:%s_%s" % (w, v))
+            for v in (base, variant)
+        ]:
+            bins.append(label)
+            args.append("--bin=%s:%s=$(rootpath %s)" % (w, key, label))
+    args += ["--training=%s:%s:%d:%s" % (e["name"], e["workload"], e["weight"],
+                                          ",".join(["%s=%s" % kv for kv in sorted(e["env"].items())]))
+             for e in TRAINING]
+    args += ["--holdout=" + w for w in HOLDOUT]
+    data = ["report.py", "//bench:python_lib", pgo_profile(variant)] + libs + bins
+    native.sh_binary(
+        name = name,
+        srcs = ["//bench:tools/run_python.sh"],
+        data = data,
+        args = args,
+        tags = ["manual"],
+    )
+    native.sh_test(
+        name = name + "_smoke_test",
+        size = "medium",
+        srcs = ["//bench:tools/run_python.sh"],
+        data = data + ["tests/report_smoke_test.py", "//bench:tests/smokecheck.py"],
+        args = ["$(rootpath tests/report_smoke_test.py)", "--"] + args,
     )

@@ -43,6 +43,7 @@ TRAINING = [
 HOLDOUT = ["mixed_mt"]
 
 _KEYS = ["name", "workload", "weight", "env"]
+_SAFE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-/:"
 
 def validate_training(training, holdout, workloads):
     """fail()s at load time, naming the entry, on anything the training runs could not do."""
@@ -67,6 +68,9 @@ def validate_training(training, holdout, workloads):
         for k, v in e["env"].items():
             if type(k) != "string" or type(v) != "string" or not k or "=" in k:
                 fail("%s: env entry %r: %r must be a string NAME and a string value" % (where, k, v))
+            if [c for c in (k + v).elems() if c not in _SAFE_CHARS]:
+                fail("%s: env entry %s=%r: only letters, digits and %s (it goes on a command line)" %
+                     (where, k, v, "._-/:"))
     for w in holdout:
         if w not in workloads:
             fail("pgo/training.bzl HOLDOUT: unknown workload %r; known (bench/defs.bzl WORKLOADS): %s" %

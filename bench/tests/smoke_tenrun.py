@@ -12,6 +12,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smokecheck import check, finish  # noqa: E402
 
 SUBSET = ["hakmem-fast", "libc-same-binary", "mimalloc-linked", "jemalloc-preload", "system"]
+PGO_SET = ["hakmem-fast-pgo", "hakmem-fast", "hakmem-fast-pgo-preload", "hakmem-fast-preload",
+           "mimalloc-linked", "mimalloc-preload"]
 
 
 def run_runner(runner_cmd, env):
@@ -60,6 +62,13 @@ def main():
     if check(proc.returncode == 0, f"runner failed (exit {proc.returncode}): {proc.stderr[-2000:]}"):
         check("CV%" in proc.stdout and "mimalloc-linked" in proc.stdout, "runner printed no table")
         check_outputs(good["RESULTS_DIR"])
+    # Under --config=fast_pgo the default table puts the PGO build beside FAST, linked in and preloaded.
+    pgo = {"RUNS": "1", "WARMUP": "0", "ITERS": "20000", "RESULTS_DIR": os.path.join(tmp, "pgo")}
+    proc = run_runner(runner_cmd + ["--variant=fast_pgo"], pgo)
+    if check(proc.returncode == 0, f"fast_pgo default set failed (exit {proc.returncode}): {proc.stderr[-2000:]}"):
+        with open(os.path.join(pgo["RESULTS_DIR"], "summary.json")) as f:
+            shown = [r["allocator"] for r in json.load(f)["summary"]]
+        check(shown == PGO_SET, f"fast_pgo default set: {shown}, expected {PGO_SET}")
     bad_cases = [
         ({"RUNS": "abc"}, "RUNS"),
         ({"RUNS": "0"}, "RUNS"),

@@ -62,6 +62,13 @@ def known_allocators(bins, preload_libs):
 DEFAULT_SET = ["hakmem-fast", "hakmem-standard", "hakmem-observe", "libc-same-binary",
                "mimalloc-linked", "mimalloc-preload", "jemalloc-preload", "system"]
 
+# Per --config (the variant it selects): under fast_pgo the PGO build sits beside the FAST build
+# it is trained from, both linked in and preloaded, so the profile's gain is read off one table.
+CONFIG_DEFAULT_SETS = {
+    "fast_pgo": ["hakmem-fast-pgo", "hakmem-fast", "hakmem-fast-pgo-preload", "hakmem-fast-preload",
+                 "mimalloc-linked", "mimalloc-preload"],
+}
+
 
 def select_allocators(table, text, default=None):
     """ALLOCATORS=a,b,c -> those Allocator entries (validated); empty -> the default set."""
@@ -91,6 +98,7 @@ def select_allocators(table, text, default=None):
 
 def selected_from_args(args, default=None):
     """The allocators a tool runs: every one its --bin/--preload-lib arguments make possible,
-    narrowed by ALLOCATORS (else `default`, else the seed's set)."""
+    narrowed by ALLOCATORS (else `default`, else the --config's set, else the seed's set)."""
     table = known_allocators(parse_pairs(args.bin, "--bin"), parse_pairs(args.preload_lib, "--preload-lib"))
-    return select_allocators(table, os.environ.get("ALLOCATORS", ""), default)
+    return select_allocators(table, os.environ.get("ALLOCATORS", ""),
+                             default or CONFIG_DEFAULT_SETS.get(getattr(args, "variant", None)))
