@@ -5,7 +5,7 @@ bench_runner: a Python tool (run by /usr/bin/python3 through tools/run_python.sh
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary")
-load("//configs:variants.bzl", "LIBRARY_VARIANT_NAMES", "TOOL_COPTS", "VARIANT_NAMES", "allocator_suffix")
+load("//configs:variants.bzl", "LAYOUT_VARIANT_NAMES", "LIBRARY_VARIANT_NAMES", "TOOL_COPTS", "VARIANT_NAMES", "allocator_suffix")
 
 WORKLOADS = ["mixed", "mixed_mt", "prodcons", "larson", "realloc_calloc", "medium_large"]
 
@@ -34,6 +34,21 @@ def workload_binaries(name):
             malloc = "//hakmem:hakmem_" + v,
             linkopts = ["-pthread"],
             **common
+        )
+
+def layout_binaries(name):
+    """<name>_<copy> for every shuffled-layout copy of the variant table (perf_tools/noise_floor);
+    manual, so `//...` builds only the copies a test depends on."""
+    for v in LAYOUT_VARIANT_NAMES:
+        cc_binary(
+            name = "%s_%s" % (name, v),
+            srcs = ["workloads/%s.c" % name],
+            copts = TOOL_COPTS,
+            deps = [":bench_common"],
+            malloc = "//hakmem:hakmem_" + v,
+            linkopts = ["-pthread"],
+            tags = ["manual"],
+            visibility = ["//visibility:public"],
         )
 
 def allocator_bins(workload):

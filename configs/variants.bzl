@@ -82,7 +82,10 @@ INSTRUMENTED = {
 LIBRARY_VARIANT_NAMES = VARIANT_NAMES + sorted(INSTRUMENTED)
 
 def library_variant(v):
-    return VARIANTS[v] if v in VARIANTS else INSTRUMENTED[v]
+    """The spec of any library hakmem builds: a variant, an instrumented twin or a layout copy."""
+    if v in VARIANTS:
+        return VARIANTS[v]
+    return INSTRUMENTED[v] if v in INSTRUMENTED else LAYOUT_VARIANTS[v]
 
 def pgo_profile(v):
     """The profile label of PGO variant v: a genrule output of pgo/ (named .inc so it can sit in
@@ -111,6 +114,27 @@ def variant_defines(v):
 def allocator_suffix(v):
     """How tools and reports name variant v: hakmem-<suffix> (underscores become dashes)."""
     return v.replace("_", "-")
+
+# Layout-noise copies (perf_tools/noise_floor): LAYOUT_BASE compiled identically K times, each
+# linked with its functions in another order (-ffunction-sections, then lld shuffles the .text
+# sections with the seed; lld's ThinLTO code generation emits one section per function, so the
+# shuffle reaches LTO output too). Their spread of speed is the layout noise floor. Targets:
+# //hakmem:{hakmem,libhakmem}_<LAYOUT_BASE>_layout<N>[.so] and //bench:mixed_<base>_layout<N>,
+# tagged manual: `//...` does not build all K (CI's smoke test builds the first two).
+LAYOUT_BASE = "fast"
+LAYOUT_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
+
+LAYOUT_VARIANTS = {
+    "%s_layout%d" % (LAYOUT_BASE, seed): {
+        "defines": VARIANTS[LAYOUT_BASE]["defines"],
+        "copts": VARIANTS[LAYOUT_BASE]["copts"] + ["-ffunction-sections"],
+        "linkopts": VARIANTS[LAYOUT_BASE]["linkopts"] + ["-Wl,--shuffle-sections=.text*=%d" % seed],
+        "tags": ["manual"],
+    }
+    for seed in LAYOUT_SEEDS
+}
+
+LAYOUT_VARIANT_NAMES = ["%s_layout%d" % (LAYOUT_BASE, seed) for seed in LAYOUT_SEEDS]
 
 # Warnings are errors for project code (not for Bazel's own tools).
 HAK_COPTS = [

@@ -8,6 +8,7 @@ load(
     "HAK_COPTS",
     "HAK_RELEASE_COPTS",
     "HAK_RELEASE_LINKOPTS",
+    "LAYOUT_VARIANT_NAMES",
     "LIBRARY_VARIANT_NAMES",
     "TOOL_COPTS",
     "VARIANT_NAMES",
@@ -21,9 +22,11 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-o
 
 def hakmem_variants(core_srcs, override_srcs, hdrs):
     """For each variant V: hakmem_core_V, hakmem_V (drop-in, alwayslink), libhakmem_V.so and
-    hakmem_core_V_sanitized (the hak_* API built with ASan+UBSan, for the library's own tests)."""
-    for v in LIBRARY_VARIANT_NAMES:
+    hakmem_core_V_sanitized (the hak_* API built with ASan+UBSan, for the library's own tests);
+    the shuffled-layout copies get the release targets too, tagged manual by their spec."""
+    for v in LIBRARY_VARIANT_NAMES + LAYOUT_VARIANT_NAMES:
         spec = library_variant(v)
+        tags = spec.get("tags", [])
         profile = [pgo_profile(v)] if spec.get("pgo") else []
         copts = HAK_COPTS + HAK_RELEASE_COPTS + spec["copts"] + (pgo_use_copts(v) if profile else [])
         cc_library(
@@ -37,6 +40,7 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             deps = ["//configs:gates"],
             alwayslink = True,
             linkstatic = True,  # no implicit lib<name>.so clashing with libhakmem_V.so
+            tags = tags,
             visibility = ["//visibility:public"],
         )
         cc_library(
@@ -47,6 +51,7 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             deps = [":hakmem_core_" + v],
             alwayslink = True,
             linkstatic = True,  # no implicit lib<name>.so clashing with libhakmem_V.so
+            tags = tags,
             visibility = ["//visibility:public"],
         )
         cc_binary(
@@ -54,6 +59,7 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             deps = [":hakmem_" + v],
             linkshared = True,
             linkopts = HAK_RELEASE_LINKOPTS + spec["linkopts"] + ["-Wl,--emit-relocs", "-Wl,-z,now"],
+            tags = tags,
             visibility = ["//visibility:public"],
         )
     for v in VARIANT_NAMES:

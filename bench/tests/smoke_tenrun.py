@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smokecheck import check, finish  # noqa: E402
+from smokecheck import check, finish, is_chart  # noqa: E402
 
 SUBSET = ["hakmem-fast", "libc-same-binary", "mimalloc-linked", "jemalloc-preload", "system"]
 PGO_SET = ["hakmem-fast-pgo", "hakmem-fast", "hakmem-fast-pgo-preload", "hakmem-fast-preload",
@@ -47,9 +47,7 @@ def check_outputs(folder):
             check(False, f"summary.csv: non-numeric row {row}")
     with open(os.path.join(folder, "runs.csv")) as f:
         check(len(list(csv.DictReader(f))) == 2 * len(SUBSET), "runs.csv: wrong row count")
-    with open(os.path.join(folder, "comparison.svg")) as f:
-        svg = f.read()
-    check(svg.startswith("<svg") and svg.rstrip().endswith("</svg>"), "comparison.svg is not an SVG document")
+    check(is_chart(os.path.join(folder, "comparison.svg")), "comparison.svg/.png missing or not a chart")
 
 
 def main():

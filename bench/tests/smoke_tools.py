@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smokecheck import check, finish  # noqa: E402
+from smokecheck import check, finish, is_chart  # noqa: E402
 
 ALLOCS = "hakmem-fast,system"
 
@@ -23,12 +23,6 @@ def run(tool_cmd, env):
 def read_csv(path):
     with open(path) as f:
         return list(csv.DictReader(f))
-
-
-def is_svg(path):
-    with open(path) as f:
-        text = f.read()
-    return text.startswith("<svg") and "<polyline" in text and text.rstrip().endswith("</svg>")
 
 
 def smoke_soak(cmd, tmp):
@@ -50,7 +44,7 @@ def smoke_soak(cmd, tmp):
                 check(isinstance(r.get(key), (int, float)), f"soak {mode}: {key} missing in {r}")
             if mode == "single":  # epochs start at 0, ~1, ~2 s: the first is the warm-up
                 check(r.get("warmup_samples") == 1, f"soak single: warm-up samples {r.get('warmup_samples')}")
-        check(is_svg(os.path.join(out, "throughput.svg")) and is_svg(os.path.join(out, "rss.svg")),
+        check(is_chart(os.path.join(out, "throughput.svg")) and is_chart(os.path.join(out, "rss.svg")),
               f"soak {mode}: SVG charts missing or malformed")
     proc = run(cmd, {"MODE": "sometimes", "RESULTS_DIR": os.path.join(tmp, "bad")})
     check(proc.returncode == 2 and "MODE" in proc.stderr, f"soak MODE=sometimes: exit {proc.returncode}")
@@ -71,7 +65,7 @@ def smoke_tail(cmd, tmp):
             check(0 < p50 <= p99 <= p999, f"tail: percentiles out of order in {r}")
             check(float(r["p99_over_p50"]) >= 1.0, f"tail: p99/p50 < 1 in {r}")
         check(len(read_csv(os.path.join(out, "epochs.csv"))) >= 2, "tail: epochs.csv too short")
-        check(is_svg(os.path.join(out, "latency.svg")), "tail: latency.svg missing or malformed")
+        check(is_chart(os.path.join(out, "latency.svg")), "tail: latency.svg missing or malformed")
     proc = run(cmd, {"DURATION_SEC": "1", "RESULTS_DIR": os.path.join(tmp, "bad")})
     check(proc.returncode == 2 and "DURATION_SEC" in proc.stderr, f"tail DURATION_SEC=1: exit {proc.returncode}")
 

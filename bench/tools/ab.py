@@ -13,16 +13,10 @@ import os
 import sys
 
 import benchlib as bl
+import interleave as il
 
 TOOL = "ab"
-THRESHOLD_PCT = {"build": 0.5, "runtime": 1.0}
-
-
-def run_once(binary, env, pin):
-    rc, out, err = bl.run_workload(pin + [binary], env)
-    if rc != 0:
-        sys.exit(f"{TOOL}: {binary} failed (exit {rc}): {err.strip()[-800:]}")
-    return bl.parse_result(out)
+RUN_PARAMS = ("ITERS", "WS", "MIN", "MAX", "SEED", "THREADS", "PRODUCERS", "CONSUMERS", "QUEUE")
 
 
 def main(argv):
@@ -36,44 +30,34 @@ def main(argv):
         runs = bl.env_int("RUNS", 10, 2, 1000)
         warmup = bl.env_int("WARMUP", 1, 0, 100)
         kind = os.environ.get("KIND", "build")
-        if kind not in THRESHOLD_PCT:
+        if kind not in il.THRESHOLD_PCT:
             raise bl.UsageError(f"KIND='{kind}' (expected build or runtime)")
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
-        preload = {}
-        for side, name in (("A", name_a), ("B", name_b)):
+        sides = []
+        for side, name, binary in (("A", name_a, bin_a), ("B", name_b, bin_b)):
             lib = os.environ.get("PRELOAD_" + side, "")
             if lib and not os.path.isfile(lib):
                 raise bl.UsageError(f"PRELOAD_{side}={lib} is not a file")
-            preload[name] = {"LD_PRELOAD": os.path.abspath(lib)} if lib else {}
+            sides.append(il.Side(name, binary, {"LD_PRELOAD": os.path.abspath(lib)} if lib else {}))
         if name_a == name_b:
             raise bl.UsageError(f"both sides are named '{name_a}'")
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
-    params = {k: v for k, v in os.environ.items() if k in ("ITERS", "WS", "MIN", "MAX", "SEED", "THREADS",
-                                                            "PRODUCERS", "CONSUMERS", "QUEUE")}
-    env = bl.clean_env(params)
-    samples = {name_a: [], name_b: []}
-    reported = {}  # the allocator each side's RESULT line names: what was really measured
-    for round_no in range(warmup + runs):
-        for name, binary in ((name_a, bin_a), (name_b, bin_b)):
-            result = run_once(binary, {**env, **preload[name]}, pin)
-            reported[name] = result["allocator"]
-            if round_no >= warmup:
-                samples[name].append(result["ops_per_sec"] / 1e6)
+    params = {k: v for k, v in os.environ.items() if k in RUN_PARAMS}
+    samples, reported, _ = il.run_rounds(TOOL, sides, runs, warmup, bl.clean_env(params), pin)
     stats = {name: bl.summarize(values) for name, values in samples.items()}
-    delta = 100.0 * (stats[name_b]["mean"] / stats[name_a]["mean"] - 1.0)
-    limit = THRESHOLD_PCT[kind]
-    verdict = "GO" if delta >= limit else "NO-GO" if delta <= -limit else "NEUTRAL"
+    cmp = il.compare(samples[name_a], samples[name_b])
+    delta = cmp["delta_mean_pct"]
+    verdict, limit = il.verdict(delta, kind)
     print(f"A/B, {runs} interleaved rounds after {warmup} warm-up, params {params or 'defaults'}")
     for name in (name_a, name_b):
         s = stats[name]
         print(f"  {name:<24} mean {s['mean']:8.2f}  median {s['median']:8.2f}  min {s['min']:8.2f}"
               f"  max {s['max']:8.2f} M ops/s  CV {s['cv_pct']:.2f} %  (allocator={reported[name]})")
     print(f"B vs A (means): {delta:+.2f} %  -> {verdict} ({kind}-level rule: +-{limit} %)")
-    # A and B of one round ran back to back, so their ratio cancels slow drifts and bursts of
-    # host noise that hit both; the median of those ratios is the robust cross-check.
-    paired = [100.0 * (b / a - 1.0) for a, b in zip(samples[name_a], samples[name_b])]
-    q = bl.summarize(paired)
+    # The median of per-round ratios is the robust cross-check: bursts of host noise that hit a
+    # round's A and B alike do not move it.
+    q = cmp["paired_pct"]
     print(f"B vs A (median of the {runs} per-round ratios): {q['median']:+.2f} %"
           f"  (min {q['min']:+.2f} %, max {q['max']:+.2f} %)")
 

@@ -10,7 +10,7 @@ import time
 
 import allocators as alloc
 import benchlib as bl
-import svgplot
+import plots
 
 TOOL = "soak"
 DEFAULT_SET = ["hakmem-fast", "mimalloc-linked", "system"]
@@ -162,9 +162,9 @@ def main(argv):
     bl.write_json(os.path.join(folder, "summary.json"), {**meta, "summary": rows})
     series = lambda key, scale: [(a.name, [(s["t_sec"], s[key] / scale) for s in all_samples
                                            if s["allocator"] == a.name]) for a in selected]
-    svgplot.line_chart(os.path.join(folder, "throughput.svg"), f"{args.name} ({mode}): throughput over time",
+    plots.line_chart(os.path.join(folder, "throughput.svg"), f"{args.name} ({mode}): throughput over time",
                        series("ops_per_sec", 1e6), "seconds", "M ops/s")
-    svgplot.line_chart(os.path.join(folder, "rss.svg"), f"{args.name} ({mode}): RSS over time",
+    plots.line_chart(os.path.join(folder, "rss.svg"), f"{args.name} ({mode}): RSS over time",
                        series("rss_kb", 1024), "seconds", "MiB")
     print_table(rows)
     print(f"results: {folder}")

@@ -10,7 +10,7 @@ import sys
 import allocators as alloc
 import benchlib as bl
 import soak
-import svgplot
+import plots
 
 TOOL = "tail"
 DEFAULT_SET = ["hakmem-fast", "mimalloc-linked", "system"]
@@ -87,7 +87,7 @@ def main(argv):
         "machine": bl.machine_info(sorted({a.binary for a in selected}),
                                    {"variant": args.variant, "pgo": args.pgo == "1",
                                     "compilation_mode": args.compilation_mode})})
-    svgplot.line_chart(os.path.join(folder, "latency.svg"), f"{args.name}: per-epoch latency proxy",
+    plots.line_chart(os.path.join(folder, "latency.svg"), f"{args.name}: per-epoch latency proxy",
                        [(a.name, [(e["t_sec"], e["latency_ns"]) for e in all_epochs if e["allocator"] == a.name])
                         for a in selected], "seconds", "ns/op (1/throughput)")
     print_table(rows)

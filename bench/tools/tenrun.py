@@ -8,7 +8,7 @@ import sys
 
 import allocators as alloc
 import benchlib as bl
-import svgplot
+import plots
 
 TOOL = "tenrun"
 CONTROL_VARS = ("RUNS", "WARMUP", "PIN", "ALLOCATORS", "RESULTS_DIR")
@@ -70,7 +70,7 @@ def write_outputs(folder, meta, rows, runs):
                  [["" if r[k] is None else r[k] for k in SUMMARY_FIELDS] for r in rows])
     run_fields = ["round", "allocator", "ops", "seconds", "ops_per_sec", "peak_rss_kb"]
     bl.write_csv(os.path.join(folder, "runs.csv"), run_fields, [[r[k] for k in run_fields] for r in runs])
-    svgplot.bar_chart(
+    plots.bar_chart(
         os.path.join(folder, "comparison.svg"),
         title=f"{meta['name']}: median throughput ({meta['runs_per_allocator']} runs, min-max whiskers)",
         labels=[r["allocator"] for r in rows], values=[r["median"] / 1e6 for r in rows],

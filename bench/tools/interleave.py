@@ -1,0 +1,94 @@
+"""The interleaved run protocol and the A/B decision rule, shared by //bench:ab and perf_tools/
+(noise floor, research-box A/B, review): every round runs each side once in the same order
+(A B A B ... or C1 C2 ... CK C1 ...), so slow drifts of a shared machine hit all sides alike;
+per-round ratios, a bootstrap confidence interval over rounds and the seed's verdict, which a
+measured layout-noise floor can only make stricter."""
+
+import random
+import statistics
+import sys
+
+import benchlib as bl
+
+# The seed's rule: a build-level change is GO at >= +0.5 %, a run-time one at >= +1.0 %.
+THRESHOLD_PCT = {"build": 0.5, "runtime": 1.0}
+
+
+class Side:
+    """One thing to time: a workload binary plus the environment that picks its allocator."""
+
+    def __init__(self, name, binary, env=None):
+        self.name = name
+        self.binary = binary
+        self.env = env or {}
+
+
+def run_rounds(tool, sides, runs, warmup, env, pin, progress=False):
+    """Runs every side once per round, WARMUP discarded rounds then RUNS kept ones. Returns
+    ({name: [M ops/s per kept round]}, {name: allocator its RESULT line reported}, {name: [peak RSS kB]})."""
+    samples = {s.name: [] for s in sides}
+    rss = {s.name: [] for s in sides}
+    reported = {}
+    for round_no in range(warmup + runs):
+        if progress:
+            print(f"  [{tool}] round {round_no + 1}/{warmup + runs}", file=sys.stderr, flush=True)
+        for side in sides:
+            rc, out, err = bl.run_workload(pin + [side.binary], {**env, **side.env})
+            if rc != 0:
+                sys.exit(f"{tool}: {side.name} ({side.binary}) failed (exit {rc}): {err.strip()[-800:]}")
+            result = bl.parse_result(out)
+            reported[side.name] = result["allocator"]
+            if round_no >= warmup:
+                samples[side.name].append(result["ops_per_sec"] / 1e6)
+                rss[side.name].append(result["peak_rss_kb"])
+    return samples, reported, rss
+
+
+def paired_pct(a_values, b_values):
+    """B/A - 1 in % per round: A and B of one round ran back to back, so their ratio cancels
+    drifts and bursts of host noise that hit both."""
+    return [100.0 * (b / a - 1.0) for a, b in zip(a_values, b_values)]
+
+
+def bootstrap_ci(a_values, b_values, stat, resamples=2000, level=0.95, seed=1):
+    """Percentile bootstrap over rounds (a round's A and B stay paired) of
+    100 * (stat(B) / stat(A) - 1); `stat` is statistics.fmean or statistics.median."""
+    rng = random.Random(seed)
+    n = len(a_values)
+    deltas = []
+    for _ in range(resamples):
+        idx = [rng.randrange(n) for _ in range(n)]
+        a = stat([a_values[i] for i in idx])
+        b = stat([b_values[i] for i in idx])
+        deltas.append(100.0 * (b / a - 1.0))
+    deltas.sort()
+    lo = deltas[int((1.0 - level) / 2 * resamples)]
+    hi = deltas[min(resamples - 1, int((1.0 + level) / 2 * resamples))]
+    return lo, hi
+
+
+def compare(a_values, b_values):
+    """Delta of means and of medians (with 95 % bootstrap CIs) and the per-round ratios of B vs A."""
+    mean_a, mean_b = statistics.fmean(a_values), statistics.fmean(b_values)
+    med_a, med_b = statistics.median(a_values), statistics.median(b_values)
+    return {
+        "delta_mean_pct": 100.0 * (mean_b / mean_a - 1.0),
+        "delta_mean_ci95": bootstrap_ci(a_values, b_values, statistics.fmean),
+        "delta_median_pct": 100.0 * (med_b / med_a - 1.0),
+        "delta_median_ci95": bootstrap_ci(a_values, b_values, statistics.median),
+        "paired_pct": bl.summarize(paired_pct(a_values, b_values)),
+    }
+
+
+def verdict(delta_pct, kind, floor_pct=None):
+    """(verdict, limit used): GO at >= the kind's threshold, NO-GO at <= minus it, NEUTRAL
+    between; a measured layout-noise floor above the threshold widens the NEUTRAL band to it
+    (a gain below the floor is layout luck, a loss within it is too)."""
+    limit = THRESHOLD_PCT[kind]
+    if floor_pct is not None:
+        limit = max(limit, floor_pct)
+    if delta_pct >= limit:
+        return "GO", limit
+    if delta_pct <= -limit:
+        return "NO-GO", limit
+    return "NEUTRAL", limit

@@ -1,0 +1,102 @@
+"""What the perf_tools/ Python tools share beyond bench/tools (benchlib, interleave, plots, which
+this module puts on the import path): markdown tables, strict path checks, the LLVM tool paths
+Bazel passes from toolchain/llvm.bzl, the committed layout-noise floor, and the report writer
+(markdown on stdout and in the results folder, beside its JSON and charts)."""
+
+import json
+import os
+import sys
+
+# bench/tools holds benchlib (env/arg parsing, machine facts, results folders), interleave (the
+# A B A B protocol and the verdict rule) and plots (matplotlib): one copy of each, shared.
+_HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, os.path.join(_HERE, "..", "..", "bench", "tools"))
+
+import benchlib as bl  # noqa: E402
+
+UsageError = bl.UsageError
+
+
+def md_table(header, rows):
+    """A GitHub markdown table; numbers are expected already formatted as strings."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def require_exec(path, what):
+    if not path or not os.path.isfile(path) or not os.access(path, os.X_OK):
+        raise UsageError(f"{what} '{path}' is not an executable file")
+    return os.path.abspath(path)
+
+
+def require_file(path, what):
+    if not path or not os.path.isfile(path):
+        raise UsageError(f"{what} '{path}' does not exist")
+    return os.path.abspath(path)
+
+
+def parse_named(items, flag, check):
+    """['name=path', ...] -> [(name, checked absolute path)] in order, names unique."""
+    pairs = []
+    for item in items or []:
+        name, path = bl.split_key_value(item, flag)
+        if name in [n for n, _ in pairs]:
+            raise UsageError(f"{flag} names '{name}' twice")
+        pairs.append((name, check(path, f"{flag} {name}")))
+    return pairs
+
+
+def add_llvm_args(parser):
+    """--llvm-nm / --llvm-readelf / --llvm-objdump: full paths from toolchain/llvm.bzl."""
+    for tool in ("llvm-nm", "llvm-readelf", "llvm-objdump"):
+        parser.add_argument("--" + tool, required=True, help=f"path of {tool} (from toolchain/llvm.bzl)")
+
+
+def llvm_paths(args):
+    return {t: require_exec(getattr(args, t.replace("-", "_")), t) for t in ("llvm-nm", "llvm-readelf", "llvm-objdump")}
+
+
+def load_floor(path):
+    """The committed layout-noise floor (perf_tools/noise_floor.json, written by noise_floor
+    UPDATE_FLOOR=1): {'floor_pct', 'measured', 'command', ...}; FLOOR_PCT in the environment
+    overrides it (e.g. a floor just measured on another machine)."""
+    text = os.environ.get("FLOOR_PCT")
+    if text:
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"FLOOR_PCT='{text}' is not a number")
+        if not 0 <= value < 100:
+            raise UsageError(f"FLOOR_PCT={value} is out of range (0..100)")
+        return {"floor_pct": value, "source": "FLOOR_PCT from the environment"}
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        float(data["floor_pct"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"cannot read the noise floor from {path}: {e}")
+    data["source"] = "perf_tools/noise_floor.json"
+    return data
+
+
+def floor_line(floor):
+    if not floor:
+        return "layout-noise floor: not known (no floor file given)"
+    where = floor.get("measured", "")
+    return (f"layout-noise floor: {floor['floor_pct']:.2f} % ({floor['source']}"
+            + (f", measured {where}" if where else "") + ")")
+
+
+def write_report(folder, name, text):
+    """Prints the markdown report and keeps it as <folder>/<name>.md."""
+    path = os.path.join(folder, name + ".md")
+    with open(path, "w") as f:
+        f.write(text.rstrip() + "\n")
+    print(text.rstrip())
+    print(f"\nresults: {folder}")
+    return path
+
+
+def pct(value, digits=2):
+    return f"{value:+.{digits}f} %"
