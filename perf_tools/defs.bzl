@@ -2,13 +2,23 @@
 (bench/tools/run_python.sh), handed its binaries and the LLVM tool paths (toolchain/llvm.bzl) as
 arguments, so the same script runs under `bazel run` and, on prebuilt binaries, as a smoke test."""
 
-load("//configs:variants.bzl", "LAYOUT_VARIANT_NAMES")
+load("//configs:variants.bzl", "LAYOUT_VARIANT_NAMES", "VARIANT_NAMES")
 load("//toolchain:llvm.bzl", "llvm_tool")
 
 PY_LIB = ["//bench:python_lib", "//perf_tools:python_lib"]
 
-def llvm_args():
-    return ["--%s=%s" % (t, llvm_tool(t)) for t in ("llvm-nm", "llvm-readelf", "llvm-objdump")]
+# The one LLVM tool the layout diff reads binaries with (its JSON output), from toolchain/llvm.bzl.
+READELF_ARG = "--llvm-readelf=" + llvm_tool("llvm-readelf")
+
+def variant_builds():
+    """(data labels, args) naming every variant's preload library (`fast`) and linked-in Mixed
+    binary (`mixed_fast`) for layout_diff's --known."""
+    labels, args = [], []
+    for v in VARIANT_NAMES:
+        labels += ["//hakmem:libhakmem_%s.so" % v, "//bench:mixed_" + v]
+        args += ["--known=%s=$(rootpath //hakmem:libhakmem_%s.so)" % (v, v),
+                 "--known=mixed_%s=$(rootpath //bench:mixed_%s)" % (v, v)]
+    return labels, args
 
 def layout_copy_inputs(copies = LAYOUT_VARIANT_NAMES):
     """(data labels, args) handing noise_floor each shuffled-layout copy, linked in and preloaded."""
