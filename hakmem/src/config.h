@@ -72,8 +72,19 @@ extern hak_config g_hak_config;
 #endif
 #define HAK_COLD_GATE(name, env, kind, dflt, doc) \
     static inline uint32_t hak_gate_##name(void) { return g_hak_config.name; }
+/* An A/B build of one build gate (perf_tools rb_ab) passes -DHAK_BUILD_GATE_FORCE=<name>
+ * -DHAK_BUILD_GATE_FORCE_VALUE=<0|1>. The name test compares two string literals, which the
+ * compiler folds, so the gate stays a compile-time constant in the A/B build too. */
+#ifdef HAK_BUILD_GATE_FORCE
+#define HAK_STRINGIFY_(x) #x
+#define HAK_STRINGIFY(x) HAK_STRINGIFY_(x)
+#define HAK_BUILD_GATE_PICK(name, value) \
+    (__builtin_strcmp(#name, HAK_STRINGIFY(HAK_BUILD_GATE_FORCE)) == 0 ? (HAK_BUILD_GATE_FORCE_VALUE) : (value))
+#else
+#define HAK_BUILD_GATE_PICK(name, value) (value)
+#endif
 #define HAK_BUILD_GATE(name, fast, standard, hard, doc) \
-    static inline bool hak_gate_##name(void) { return HAK_BUILD_GATE_VALUE(fast, standard, hard) != 0; }
+    static inline bool hak_gate_##name(void) { return HAK_BUILD_GATE_PICK(name, HAK_BUILD_GATE_VALUE(fast, standard, hard)) != 0; }
 #include "configs/gates.def"
 #undef HAK_HOT_GATE
 #undef HAK_COLD_GATE

@@ -58,11 +58,21 @@ def parse(argv):
     return args, groups, runs, warmup, pin, update == "1", params, folder
 
 
+def normalized_spread(samples, sides):
+    """The spread of medians after dividing every run by its round's median over the copies: the
+    machine's drift from round to round cancels, what stays is closer to layout alone."""
+    rounds = len(samples[sides[0].name])
+    mids = [statistics.median(samples[s.name][r] for s in sides) for r in range(rounds)]
+    medians = [statistics.median(samples[s.name][r] / mids[r] for r in range(rounds)) for s in sides]
+    return 100.0 * (max(medians) / min(medians) - 1.0)
+
+
 def floor_of(samples, sides):
     """Per copy: its median; the group's spread of medians (max/min - 1, %) and their stdev %."""
     medians = {s.name: statistics.median(samples[s.name]) for s in sides}
     values = list(medians.values())
     return {
+        "round_normalized_spread_pct": normalized_spread(samples, sides),
         "medians": medians,
         "spread_pct": 100.0 * (max(values) / min(values) - 1.0),
         "stdev_pct": 100.0 * statistics.stdev(values) / statistics.fmean(values),
@@ -87,7 +97,8 @@ def report(args, groups, samples, reported, floors, runs, warmup, params, load):
         lines += [f"## {group}", "", ptlib.md_table(
             ["copy", "allocator", "median M ops/s", "mean", "min", "max", "CV", "median vs middle"], rows), "",
             f"**floor ({group}) = spread of medians {f['spread_pct']:.2f} %** (stdev of medians "
-            f"{f['stdev_pct']:.2f} %; median within-copy CV {f['median_cv_pct']:.2f} %)", ""]
+            f"{f['stdev_pct']:.2f} %; median within-copy CV {f['median_cv_pct']:.2f} %; spread after dividing "
+            f"each run by its round's median {f['round_normalized_spread_pct']:.2f} %)", ""]
     floor = max(f["spread_pct"] for f in floors.values())
     lines += [f"**Layout-noise floor: {floor:.2f} %** (the largest spread above). An A/B delta inside "
               f"+-{floor:.2f} % is NEUTRAL: moving functions around alone does that much."]
@@ -119,7 +130,8 @@ def main(argv):
                                "M ops/s", floors[group]["spread_pct"])
     if plots.MISSING:
         print(plots.MISSING, file=sys.stderr)
-    command = " ".join(f"{k}={v}" for k, v in {**params, "RUNS": runs, "WARMUP": warmup}.items()) + \
+    settings = {**params, "RUNS": runs, "WARMUP": warmup, **({"UPDATE_FLOOR": 1} if update else {})}
+    command = " ".join(f"{k}={v}" for k, v in settings.items()) + \
         f" bazel run //perf_tools:{args.name}"
     data = {"name": args.name, "floor_pct": floor, "command": command, "runs": runs, "warmup": warmup,
             "workload_params": params, "load_avg_1min": load, "floors": floors, "samples_mops": samples,
@@ -131,6 +143,8 @@ def main(argv):
         bl.write_json(target, {"floor_pct": round(floor, 3), "measured": data["machine"]["date"],
                                "command": command, "load_avg_1min": [round(x, 2) for x in load],
                                "per_linkage_pct": {g: round(f["spread_pct"], 3) for g, f in floors.items()},
+                               "round_normalized_pct": {g: round(f["round_normalized_spread_pct"], 3)
+                                                        for g, f in floors.items()},
                                "copies": sum(len(g) for g in groups.values()),
                                "git_revision": data["machine"]["git_revision"]})
         print(f"updated {target}")

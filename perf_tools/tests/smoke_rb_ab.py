@@ -1,0 +1,49 @@
+"""Smoke test of rb_ab.py without Bazel inside Bazel: a run-time gate of Standard
+(HAKMEM_SS_PREWARM=1,2, no build) and a research box with both values --prebuilt (two layout
+copies stand in for the two builds), tiny ITERS and 2 rounds: the report has both linkages, a
+delta with a CI, Ir/op of each side, the floor and a verdict; bad input (unknown gate, one value,
+a build needed outside `bazel run`, a bad FLOOR_PCT, a non-0/1 build gate) exits 2 with one line."""
+
+import json
+import os
+import sys
+
+from ptcheck import check, expect_usage_error, finish, run
+
+TINY = {"ITERS": "20000", "RUNS": "2", "WARMUP": "0", "CG_ITERS": "40000", "CG_BASE_ITERS": "20000"}
+VERDICTS = ("**Verdict: GO**", "**Verdict: NO-GO**", "**Verdict: NEUTRAL**")
+
+
+def check_report(what, rc, out, err, folder, gate):
+    if not check(rc == 0, f"{what}: exit {rc}: {err[-1500:]}"):
+        return
+    for needle in ("| linked |", "| preload |", "layout-noise floor:", "Ir/op, whole Mixed run", "Peak RSS"):
+        check(needle in out, f"{what}: report lacks {needle!r}")
+    check(any(v in out for v in VERDICTS), f"{what}: no verdict line")
+    with open(os.path.join(folder, "rb_ab.json")) as f:
+        data = json.load(f)
+    check(data["gate"] == gate and data["ir_per_op"]["a"] > 10 and data["verdict"] in ("GO", "NO-GO", "NEUTRAL"),
+          f"{what}: rb_ab.json {data.get('gate')} {data.get('ir_per_op')} {data.get('verdict')}")
+
+
+def main(argv):
+    tool = argv[0]
+    sep = argv.index("--")
+    base, copies = argv[1:sep], argv[sep + 1:]
+    linked = [a.split("=", 2)[2] for a in copies if a.startswith("--copy=")]
+    libs = [a.split("=", 2)[2] for a in copies if a.startswith("--preload=")]
+    rc, out, err, folder = run(tool, base + ["HAKMEM_SS_PREWARM=1,2"], TINY)
+    check_report("run-time gate", rc, out, err, folder, "HAKMEM_SS_PREWARM")
+    prebuilt = [f"--prebuilt=0={linked[0]}:{libs[0]}", f"--prebuilt=1={linked[1]}:{libs[1]}"]
+    rc, out, err, folder = run(tool, base + prebuilt + ["HAK_RB_TINY_HEADER=0,1"], {**TINY, "FLOOR_PCT": "0.5"})
+    check_report("prebuilt research box", rc, out, err, folder, "HAK_RB_TINY_HEADER")
+    expect_usage_error(tool, base + ["HAK_RB_NO_SUCH_BOX=0,1"], TINY, "unknown gate", "unknown gate")
+    expect_usage_error(tool, base + ["HAK_RB_TINY_HEADER=1"], TINY, "two different", "one value")
+    expect_usage_error(tool, base + ["HAK_RB_TINY_HEADER=0,1"], TINY, "bazel run", "build outside bazel run")
+    expect_usage_error(tool, base + ["encode_free_list=0,2"], TINY, "0 and 1", "build gate value 2")
+    expect_usage_error(tool, base + ["HAKMEM_SS_PREWARM=1,2"], {**TINY, "FLOOR_PCT": "x"}, "FLOOR_PCT", "bad FLOOR_PCT")
+    finish("rb_ab", "rb_ab smoke checks passed")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

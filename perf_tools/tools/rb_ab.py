@@ -1,0 +1,164 @@
+"""Research-box A/B: one command per experiment. `rb_ab HAK_RB_TINY_HEADER=0,1` builds the
+variant twice, side by side (the define in --copt, each value in its own
+--cc_output_directory_tag), and runs both interleaved, linked in and preloaded; a build gate of
+configs/gates.def (`encode_free_list=0,1`) the same way; a run-time gate (`HAKMEM_X=0,1`) runs
+the prebuilt Standard build twice with the variable set, no rebuild. Prints delta of mean and
+median with bootstrap CIs, instructions/op of each side, the layout-noise floor and the verdict.
+
+usage: rb_ab.py --research-boxes H --gates DEF --floor JSON --plain BIN --standard-linked BIN
+         --standard-lib SO [--variant fast] [--prebuilt VALUE=LINKED:LIB ...] NAME=V1,V2
+  environment: RUNS (20), WARMUP (1), PIN, ITERS/WS/... (timed runs), CG_ITERS / CG_BASE_ITERS
+  (callgrind, 2000000 / 200000), FLOOR_PCT (overrides the committed floor).
+  Bazel runs inside `bazel run` in the same output base: Bazel 4.2.3's client runs the tool after
+  the server has released its lock (checked), so this nested build neither waits nor deadlocks."""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+import abrun
+import ptlib
+from ptlib import bl
+
+TOOL = "rb_ab"
+VARIANTS = ("fast", "standard", "observe", "hardened")
+RUN_PARAMS = ("ITERS", "WS", "MIN", "MAX", "SEED")
+
+
+def known_gates(research_boxes, gates_def):
+    """{name: (kind, default)}: HAK_RB_* research boxes and build gates are 'build', hot and
+    cold gates' HAKMEM_* variables are 'runtime'."""
+    gates = {}
+    with open(research_boxes) as f:
+        for m in re.finditer(r"^#define (HAK_RB_\w+) (\d+)\s*$", f.read(), re.M):
+            gates[m.group(1)] = ("build-define", m.group(2))
+    with open(gates_def) as f:
+        for m in re.finditer(r"^HAK_(HOT|BUILD|COLD)_GATE\((\w+),\s*(\"(\w+)\")?", f.read(), re.M):
+            if m.group(1) == "BUILD":
+                gates[m.group(2)] = ("build-gate", None)
+            else:
+                gates[m.group(4)] = ("runtime", None)
+    return gates
+
+
+def parse_spec(spec, gates):
+    name, sep, values = spec.partition("=")
+    if not sep:
+        raise bl.UsageError(f"expected NAME=V1,V2, got '{spec}'")
+    if name not in gates:
+        raise bl.UsageError(f"unknown gate '{name}'; known: {', '.join(sorted(gates))}")
+    vals = values.split(",")
+    if len(vals) != 2 or not all(v.isdigit() for v in vals) or vals[0] == vals[1]:
+        raise bl.UsageError(f"{name}: expected two different decimal values V1,V2, got '{values}'")
+    if gates[name][0] == "build-gate" and not set(vals) <= {"0", "1"}:
+        raise bl.UsageError(f"{name} is a build gate: its values are 0 and 1")
+    return name, gates[name][0], vals
+
+
+def bazel_flags(kind, name, value, variant):
+    tag = re.sub(r"[^a-z0-9]+", "_", f"rb_{name}_{value}".lower())
+    defines = [f"--copt=-D{name}={value}"] if kind == "build-define" else \
+        [f"--copt=-DHAK_BUILD_GATE_FORCE={name}", f"--copt=-DHAK_BUILD_GATE_FORCE_VALUE={value}"]
+    return [f"--config={variant}", f"--cc_output_directory_tag={tag}"] + defines
+
+
+def build_value(workspace, flags, variant, folder, label):
+    """Builds Mixed linked with the variant, the plain Mixed and the preload library under
+    `flags`; returns (linked, plain, lib) paths. A failed build exits 1 with the log's tail."""
+    targets = [f"//bench:mixed_{variant}", "//bench:mixed", f"//hakmem:libhakmem_{variant}.so"]
+    log = os.path.join(folder, f"build-{label}.log")
+    print(f"  [{TOOL}] building {label}: bazel build {' '.join(flags)} (log: {log})", file=sys.stderr, flush=True)
+    with open(log, "w") as f:
+        rc = subprocess.run(["./bazelw", "build"] + flags + targets, cwd=workspace, stdout=f, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        with open(log) as f:
+            tail = f.read().strip().splitlines()[-15:]
+        sys.exit(f"{TOOL}: building {label} failed (exit {rc}); last lines of {log}:\n" + "\n".join(tail))
+    info = subprocess.run(["./bazelw", "info"] + flags + ["bazel-bin"], cwd=workspace, capture_output=True, text=True)
+    if info.returncode != 0:
+        sys.exit(f"{TOOL}: bazel info bazel-bin failed: {info.stderr.strip()[-400:]}")
+    bin_dir = info.stdout.strip().splitlines()[-1]
+    return (os.path.join(bin_dir, "bench", f"mixed_{variant}"), os.path.join(bin_dir, "bench", "mixed"),
+            os.path.join(bin_dir, "hakmem", f"libhakmem_{variant}.so"))
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog=TOOL, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--research-boxes", required=True)
+    p.add_argument("--gates", required=True)
+    p.add_argument("--floor", required=True, help="the committed layout-noise floor (noise_floor.json)")
+    p.add_argument("--plain", required=True, help="Mixed without an allocator (run-time gates, preload side)")
+    p.add_argument("--standard-linked", required=True, help="Mixed with Standard linked in (run-time gates)")
+    p.add_argument("--standard-lib", required=True, help="Standard's preload library (run-time gates)")
+    p.add_argument("--variant", default="fast", choices=VARIANTS, help="the variant a build-level box changes")
+    p.add_argument("--prebuilt", action="append", default=[], help="VALUE=LINKED:LIB instead of building that value")
+    p.add_argument("--name", default=TOOL)
+    p.add_argument("spec", metavar="NAME=V1,V2")
+    args = p.parse_args(argv)
+    try:
+        gates = known_gates(ptlib.require_file(args.research_boxes, "--research-boxes"),
+                            ptlib.require_file(args.gates, "--gates"))
+        name, kind, values = parse_spec(args.spec, gates)
+        floor = ptlib.load_floor(args.floor)
+        prebuilt = {}
+        for item in args.prebuilt:
+            value, paths = bl.split_key_value(item, "--prebuilt")
+            linked, _, lib = paths.partition(":")
+            if value not in values:
+                raise bl.UsageError(f"--prebuilt {value}: not one of the values {values}")
+            prebuilt[value] = (ptlib.require_exec(linked, "--prebuilt linked binary"),
+                               ptlib.require_file(lib, "--prebuilt library"))
+        plain = ptlib.require_exec(args.plain, "--plain")
+        standard = (ptlib.require_exec(args.standard_linked, "--standard-linked"),
+                    ptlib.require_file(args.standard_lib, "--standard-lib"))
+        workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
+        if kind != "runtime" and len(prebuilt) < 2 and not workspace:
+            raise bl.UsageError(f"{name} needs builds: run it with `bazel run //perf_tools:rb_ab`, or pass --prebuilt for both values")
+        runs = bl.env_int("RUNS", 20, 2, 1000)
+        warmup = bl.env_int("WARMUP", 1, 0, 100)
+        cg_iters = (bl.env_int("CG_ITERS", 2000000, 2, 10**9), bl.env_int("CG_BASE_ITERS", 200000, 1, 10**9))
+        if cg_iters[1] >= cg_iters[0]:
+            raise bl.UsageError(f"CG_BASE_ITERS={cg_iters[1]} must be smaller than CG_ITERS={cg_iters[0]}")
+        pin = bl.pin_prefix(os.environ.get("PIN", ""))
+        params = bl.workload_params(RUN_PARAMS)
+        folder = bl.results_dir(args.name)
+    except bl.UsageError as e:
+        bl.fail_usage(TOOL, str(e))
+    return args, name, kind, values, floor, prebuilt, plain, standard, workspace, runs, warmup, cg_iters, pin, params, folder
+
+
+def main(argv):
+    (args, name, kind, values, floor, prebuilt, plain, standard, workspace, runs, warmup, cg_iters, pin, params,
+     folder) = parse(argv)
+    builds, how = [], []
+    for value in values:
+        label = f"{name}={value}"
+        if kind == "runtime":
+            builds.append(abrun.Build(label, standard[0], standard[1], plain, {name: value}))
+            continue
+        if value in prebuilt:
+            linked, lib = prebuilt[value]
+            how.append(f"- {label}: prebuilt `{linked}`, `{lib}`")
+        else:
+            flags = bazel_flags(kind, name, value, args.variant)
+            linked, plain_v, lib = build_value(workspace, flags, args.variant, folder, label)
+            how.append(f"- {label}: `bazel build {' '.join(flags)}`")
+        builds.append(abrun.Build(label, linked, lib, plain))
+    level = "runtime" if kind == "runtime" else "build"
+    where = "Standard, prebuilt, the variable set per side" if kind == "runtime" else f"variant {args.variant}"
+    out, data = abrun.measure(TOOL, builds[0], builds[1], level, floor, runs, warmup, params, pin, cg_iters, folder,
+                              f"Research-box A/B: {name} {values[0]} -> {values[1]} ({where})")
+    if how:
+        out += ["## Builds", ""] + how + [""]
+    out += ["Exact: instructions per operation (callgrind). Noisy: throughput, its CIs and peak RSS "
+            "(wall clock on a shared machine); the verdict needs the delta beyond the floor for that reason."]
+    data.update({"gate": name, "gate_kind": kind, "values": values, "variant": args.variant,
+                 "machine": bl.machine_info([b.sides["linked"].binary for b in builds], {"variant": args.variant})})
+    bl.write_json(os.path.join(folder, "rb_ab.json"), data)
+    ptlib.write_report(folder, "rb_ab", "\n".join(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
