@@ -49,5 +49,7 @@ def perf_smoke_test(name, script, tool_script, data = [], args = []):
         data = ["tests/" + script, "tests/ptcheck.py", "tools/" + tool_script, "//bench:tests/smokecheck.py"] +
                PY_LIB + data,
         args = ["$(rootpath tests/%s)" % script, "$(rootpath tools/%s)" % tool_script] + args,
-        size = "small",
+        # medium (300 s): a few seconds on a quiet machine, but valgrind and matplotlib start-ups
+        # add up on a loaded CI runner.
+        size = "medium",
     )

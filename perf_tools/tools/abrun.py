@@ -34,8 +34,8 @@ def overall(verdicts):
     return values.pop() if len(values) == 1 else "NEUTRAL"
 
 
-def measure(tool, a, b, kind, floor, runs, warmup, params, pin, cg_iters, folder, title):
-    """(markdown lines, data) of the whole A/B."""
+def measure(tool, a, b, kind, floor, runs, warmup, params, pin, cg_iters, folder, title, workload="Mixed"):
+    """(markdown lines, data) of the whole A/B; cg_iters None: throughput and RSS only."""
     linkages = [k for k in a.sides if k in b.sides]
     sides = [build.sides[k] for k in linkages for build in (a, b)]
     load_before = os.getloadavg()[0]
@@ -43,7 +43,7 @@ def measure(tool, a, b, kind, floor, runs, warmup, params, pin, cg_iters, folder
     load = (load_before, os.getloadavg()[0])
     floor_pct = floor["floor_pct"] if floor else None
     out = [f"# {title}", "",
-           f"A = {a.label}, B = {b.label}; {runs} interleaved rounds after {warmup} warm-up; workload Mixed, "
+           f"A = {a.label}, B = {b.label}; {runs} interleaved rounds after {warmup} warm-up; workload {workload}, "
            f"parameters {params or 'defaults'}; {kind}-level rule (GO at >= +{il.THRESHOLD_PCT[kind]} %); "
            f"{ptlib.floor_line(floor)}. Load average (1 min) {load[0]:.2f} before, {load[1]:.2f} after, "
            f"on {os.cpu_count()} CPUs" + (" — measured under load: timings are noisy." if max(load) > 1.0 else "."), ""]
@@ -67,6 +67,19 @@ def measure(tool, a, b, kind, floor, runs, warmup, params, pin, cg_iters, folder
                             "median of per-round ratios", "NEUTRAL band", "verdict"], rows), "",
             f"**Verdict: {overall(verdicts)}**" + ("" if len(set(verdicts.values())) == 1 else
                                                    f" (the linkages disagree: {verdicts})"), ""]
+    data.update({"a": a.label, "b": b.label, "kind": kind, "floor": floor, "runs": runs, "warmup": warmup,
+                 "workload_params": params, "load_avg_1min": load, "verdict": overall(verdicts)})
+    rss_rows = [[k, str(d["peak_rss_kb_a"]), str(d["peak_rss_kb_b"])] for k, d in data["linkages"].items()]
+    out += ["## Peak RSS (kB, largest of the rounds)", "", ptlib.md_table(["linkage", "A", "B"], rss_rows), ""]
+    slug = workload.lower().replace(" ", "_")
+    charts = plots.distributions(os.path.join(folder, f"ab_rounds_{slug}.svg"), f"{title}: every round",
+                                 {s.name: samples[s.name] for s in sides}, "M ops/s")
+    if charts:
+        out += [f"Charts: `{os.path.basename(charts[0])}` / `{os.path.basename(charts[1])}` (every round of each side).", ""]
+    elif plots.MISSING:
+        out += [plots.MISSING, ""]
+    if cg_iters is None:
+        return out, data
     with tempfile.TemporaryDirectory() as workdir:
         cg = {}
         for build in (a, b):
@@ -81,15 +94,5 @@ def measure(tool, a, b, kind, floor, runs, warmup, params, pin, cg_iters, folder
             ptlib.md_table(["", "A", "B", "delta"], [["Ir/op, whole Mixed run", f"{ia:.2f}", f"{ib:.2f}",
                                                        f"{ib - ia:+.2f} ({100 * (ib / ia - 1):+.2f} %)"]]), "",
             f"(ITERS={cg_iters[0]} minus BASE_ITERS={cg_iters[1]}, divided by the extra operations.)", ""]
-    rss_rows = [[k, str(d["peak_rss_kb_a"]), str(d["peak_rss_kb_b"])] for k, d in data["linkages"].items()]
-    out += ["## Peak RSS (kB, largest of the rounds)", "", ptlib.md_table(["linkage", "A", "B"], rss_rows), ""]
-    charts = plots.distributions(os.path.join(folder, "ab_rounds.svg"), f"{title}: every round",
-                                 {s.name: samples[s.name] for s in sides}, "M ops/s")
-    if charts:
-        out += [f"Charts: `{os.path.basename(charts[0])}` / `{os.path.basename(charts[1])}` (every round of each side).", ""]
-    elif plots.MISSING:
-        out += [plots.MISSING, ""]
-    data.update({"a": a.label, "b": b.label, "kind": kind, "floor": floor, "runs": runs, "warmup": warmup,
-                 "workload_params": params, "load_avg_1min": load, "verdict": overall(verdicts),
-                 "ir_per_op": {"a": ia, "b": ib}, "top_a": cg[a.label][0][:50], "top_b": cg[b.label][0][:50]})
+    data.update({"ir_per_op": {"a": ia, "b": ib}, "top_a": cg[a.label][0][:50], "top_b": cg[b.label][0][:50]})
     return out, data

@@ -1,0 +1,221 @@
+"""Code-review report for a pull request: `bazel run //perf_tools:review -- --base <rev>` builds
+the base revision (a git worktree, its own Bazel output base) and the working tree (or, with
+--head <rev>, that revision the same way as the base), then writes
+one markdown report: 10-run interleaved A/B on Mixed (linked in and preloaded) and on Mixed_MT,
+the verdict against the layout-noise floor, instructions per operation and the top-50 diff
+(callgrind, exact), perf's sampled diff, the layout diff of the hot functions, and peak RSS.
+
+usage: review.py --llvm-readelf P --floor JSON [--variant fast] [--allow-dirty] --base REV [--head REV]
+       review.py ... --prebuilt-base L:LIB:MT --prebuilt-head L:LIB:MT --plain BIN   (no builds)
+  environment: RUNS (10), WARMUP (1), PIN, CG_ITERS / CG_BASE_ITERS, PERF=0 (no perf)."""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import abrun
+import hot
+import layout_diff
+import profiles
+import ptlib
+from ptlib import bl
+from allocators import Allocator
+
+TOOL = "review"
+VARIANTS = ("fast", "standard", "observe", "hardened")
+# Changes outside these leave the measured binaries alone; a dirty tree inside them would make
+# the report describe code no revision holds.
+SOURCE_PATHS = ["hakmem", "bench", "configs", "toolchain", "pgo", "bolt", "WORKSPACE", ".bazelrc", "third_party"]
+
+
+def git(workspace, *args):
+    return subprocess.run(["git", "-C", workspace] + list(args), capture_output=True, text=True)
+
+
+def resolve(workspace, rev, flag):
+    proc = git(workspace, "rev-parse", "--verify", "--quiet", rev + "^{commit}")
+    if proc.returncode != 0:
+        raise bl.UsageError(f"{flag} '{rev}' is not a revision of this repository")
+    return proc.stdout.strip()
+
+
+def check_git(workspace, base, allow_dirty):
+    """(base sha, head description) or UsageError: unknown revision, dirty sources."""
+    sha = resolve(workspace, base, "--base")
+    dirty = git(workspace, "status", "--porcelain", "--untracked-files=no", "--", *SOURCE_PATHS).stdout.rstrip()
+    if dirty and not allow_dirty:
+        raise bl.UsageError("the working tree has uncommitted changes under " + ", ".join(
+            sorted({l[3:].split("/")[0] for l in dirty.splitlines()})) + "; commit them or pass --allow-dirty")
+    head = git(workspace, "rev-parse", "--short", "HEAD").stdout.strip() + (" + uncommitted changes" if dirty else "")
+    return sha, head
+
+
+def targets(variant):
+    return [f"//bench:mixed_{variant}", "//bench:mixed", f"//bench:mixed_mt_{variant}", f"//hakmem:libhakmem_{variant}.so"]
+
+
+def build(tree, startup, variant, log_path, label):
+    """Builds the measured targets in `tree`; returns {linked, plain, mt, lib} paths."""
+    flags = [f"--config={variant}"]
+    print(f"  [{TOOL}] building {label} in {tree} (log: {log_path})", file=sys.stderr, flush=True)
+    with open(log_path, "w") as f:
+        rc = subprocess.run(["./bazelw"] + startup + ["build"] + flags + targets(variant), cwd=tree, stdout=f,
+                            stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        with open(log_path) as f:
+            tail = f.read().strip().splitlines()[-15:]
+        sys.exit(f"{TOOL}: building {label} failed (exit {rc}); last lines of {log_path}:\n" + "\n".join(tail))
+    info = subprocess.run(["./bazelw"] + startup + ["info"] + flags + ["bazel-bin"], cwd=tree, capture_output=True, text=True)
+    if info.returncode != 0:
+        sys.exit(f"{TOOL}: bazel info in {tree} failed: {info.stderr.strip()[-400:]}")
+    out = info.stdout.strip().splitlines()[-1]
+    return {"linked": os.path.join(out, "bench", f"mixed_{variant}"), "plain": os.path.join(out, "bench", "mixed"),
+            "mt": os.path.join(out, "bench", f"mixed_mt_{variant}"),
+            "lib": os.path.join(out, "hakmem", f"libhakmem_{variant}.so")}
+
+
+def build_rev(workspace, sha, variant, folder, label):
+    """A revision in a throw-away git worktree, built in an output base of its own (kept
+    under ~/.cache for the next review; its Bazel server is shut down afterwards). Binaries are
+    copied out before the worktree goes."""
+    cache = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "hakmem-review")
+    tree = tempfile.mkdtemp(prefix="hakmem-review-base.")
+    os.rmdir(tree)
+    startup = [f"--output_base={os.path.join(cache, 'output_base')}"]
+    if git(workspace, "worktree", "add", "--detach", tree, sha).returncode != 0:
+        sys.exit(f"{TOOL}: git worktree add {tree} {sha} failed")
+    try:
+        user_rc = os.path.join(workspace, "user.bazelrc")
+        if os.path.isfile(user_rc):  # the same disk cache and JVM cap as the working tree
+            shutil.copy(user_rc, tree)
+        paths = build(tree, startup, variant, os.path.join(folder, f"build-{label}.log"), f"{label} {sha[:10]}")
+        keep = os.path.join(folder, f"{label}-bin")
+        os.makedirs(keep, exist_ok=True)
+        for key in paths:
+            dst = os.path.join(keep, os.path.basename(paths[key]))
+            shutil.copy2(paths[key], dst)
+            paths[key] = dst
+        return paths
+    finally:
+        subprocess.run(["./bazelw"] + startup + ["shutdown"], cwd=tree, capture_output=True)
+        git(workspace, "worktree", "remove", "--force", tree)
+
+
+def prebuilt(text, plain, flag):
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise bl.UsageError(f"{flag} expects LINKED:LIB:MT, got '{text}'")
+    return {"linked": ptlib.require_exec(parts[0], flag + " LINKED"), "lib": ptlib.require_file(parts[1], flag + " LIB"),
+            "mt": ptlib.require_exec(parts[2], flag + " MT"), "plain": plain}
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog=TOOL, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--llvm-readelf", required=True)
+    p.add_argument("--floor", required=True)
+    p.add_argument("--base", help="the revision the working tree is compared with")
+    p.add_argument("--head", help="a revision to build as the head instead of the working tree")
+    p.add_argument("--variant", default="fast", choices=VARIANTS)
+    p.add_argument("--allow-dirty", action="store_true")
+    p.add_argument("--prebuilt-base")
+    p.add_argument("--prebuilt-head")
+    p.add_argument("--plain", help="plain Mixed binary (with --prebuilt-*)")
+    p.add_argument("--name", default=TOOL)
+    args = p.parse_args(argv)
+    try:
+        readelf = ptlib.require_exec(args.llvm_readelf, "--llvm-readelf")
+        floor = ptlib.load_floor(args.floor)
+        if args.prebuilt_base or args.prebuilt_head:
+            if not (args.prebuilt_base and args.prebuilt_head and args.plain) or args.base or args.head:
+                raise bl.UsageError("--prebuilt-base, --prebuilt-head and --plain go together, without --base/--head")
+            plain = ptlib.require_exec(args.plain, "--plain")
+            sides = (prebuilt(args.prebuilt_base, plain, "--prebuilt-base"), prebuilt(args.prebuilt_head, plain, "--prebuilt-head"))
+            labels, workspace, sha, head_sha = ("base (prebuilt)", "head (prebuilt)"), None, None, None
+        else:
+            if not args.base:
+                raise bl.UsageError("--base REV is required")
+            workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
+            if not workspace:
+                raise bl.UsageError("building needs `bazel run //perf_tools:review` (or pass --prebuilt-base/--prebuilt-head)")
+            if args.head:
+                sha, head_sha = resolve(workspace, args.base, "--base"), resolve(workspace, args.head, "--head")
+                head = head_sha[:10]
+            else:
+                sha, head = check_git(workspace, args.base, args.allow_dirty)
+                head_sha = None
+            sides, labels = None, (f"base {sha[:10]}", f"head {head}")
+        runs = bl.env_int("RUNS", 10, 2, 1000)
+        warmup = bl.env_int("WARMUP", 1, 0, 100)
+        cg_iters = (bl.env_int("CG_ITERS", 2000000, 2, 10**9), bl.env_int("CG_BASE_ITERS", 200000, 1, 10**9))
+        if cg_iters[1] >= cg_iters[0]:
+            raise bl.UsageError(f"CG_BASE_ITERS={cg_iters[1]} must be smaller than CG_ITERS={cg_iters[0]}")
+        use_perf = os.environ.get("PERF", "1")
+        if use_perf not in ("0", "1"):
+            raise bl.UsageError(f"PERF='{use_perf}' (expected 0 or 1)")
+        if use_perf == "1":
+            profiles.perf_available()
+        pin = bl.pin_prefix(os.environ.get("PIN", ""))
+        params = bl.workload_params(("ITERS", "WS", "MIN", "MAX", "SEED"))
+        folder = bl.results_dir(args.name)
+    except bl.UsageError as e:
+        bl.fail_usage(TOOL, str(e))
+    revs = (sha, head_sha) if sides is None else (None, None)
+    return args, readelf, floor, sides, labels, workspace, revs, runs, warmup, cg_iters, use_perf == "1", pin, params, folder
+
+
+def main(argv):
+    args, readelf, floor, sides, labels, workspace, revs, runs, warmup, cg_iters, use_perf, pin, params, folder = parse(argv)
+    sha = revs[0]
+    if sides is None:
+        base = build_rev(workspace, revs[0], args.variant, folder, "base")
+        if revs[1]:
+            head = build_rev(workspace, revs[1], args.variant, folder, "head")
+        else:
+            head = build(workspace, [], args.variant, os.path.join(folder, "build-head.log"), "head")
+        sides = (base, head)
+    a = abrun.Build(labels[0], sides[0]["linked"], sides[0]["lib"], sides[0]["plain"])
+    b = abrun.Build(labels[1], sides[1]["linked"], sides[1]["lib"], sides[1]["plain"])
+    title = f"Review: {labels[1]} vs {labels[0]} ({args.variant})"
+    out, data = abrun.measure(TOOL, a, b, "build", floor, runs, warmup, params, pin, cg_iters, folder, title)
+    mt_a = abrun.Build(labels[0], sides[0]["mt"], None, None)
+    mt_b = abrun.Build(labels[1], sides[1]["mt"], None, None)
+    mt_out, mt_data = abrun.measure(TOOL, mt_a, mt_b, "build", floor, runs, warmup, {"ITERS": str(max(1, int(
+        params.get("ITERS", "20000000")) // 2))}, pin, None, folder, "Mixed_MT (2 threads), linked in", "Mixed_MT")
+    out += ["## Multi-threaded: " + mt_out[0][2:]] + mt_out[1:]
+    prof = {"a": {"callgrind": data["top_a"], "cg_total": data["ir_per_op"]["a"], "perf": None, "samples": 0},
+            "b": {"callgrind": data["top_b"], "cg_total": data["ir_per_op"]["b"], "perf": None, "samples": 0}}
+    if use_perf:
+        with tempfile.TemporaryDirectory() as workdir:
+            for key, build_ in (("a", a), ("b", b)):
+                side = build_.sides["linked"]
+                try:
+                    prof[key]["perf"], prof[key]["samples"] = profiles.perf(
+                        TOOL, Allocator(build_.label, side.binary, "same-binary", ""), params,
+                        int(params.get("ITERS", "20000000")), workdir)
+                except RuntimeError as e:
+                    sys.exit(f"{TOOL}: {e}")
+        out += [f"Profiles: {profiles.hardware_note()[2]}.", ""]
+    out += ["## Top-50 hot functions"] + ["#" + l if l.startswith("### ") else l
+                                          for l in hot.diff_tables("base", "head", prof["a"], prof["b"], 50)]
+    hot_names = [r["function"] for r in data["top_b"] if r["object"] != "mixed" and not r["object"].startswith("ld-")][:20]
+    ld_text, ld_data = layout_diff.diff(readelf, sides[0]["lib"], sides[1]["lib"], hot_names,
+                                        "top 20 of head's callgrind profile", "base", "head")
+    out += ["## Layout of the hot functions (preload library)"] + ["#" + l if l.startswith("##") else l
+                                                                   for l in ld_text.splitlines()[1:]] + [""]
+    out += ["## What is exact and what is noisy", "",
+            "- Exact (callgrind, the same count on every run): instructions per operation and the callgrind top-50 diff.",
+            "- Exact (read from the binaries): the layout diff.",
+            "- Noisy (wall clock on a shared machine): throughput deltas, their CIs and the verdicts; perf's sampled "
+            "self %; peak RSS (small run-to-run variation). A delta inside the layout-noise floor is NEUTRAL."]
+    data.update({"mt": mt_data, "layout": ld_data, "perf": {k: prof[k]["perf"] for k in prof},
+                 "machine": bl.machine_info([sides[0]["linked"], sides[1]["linked"]], {"variant": args.variant}),
+                 "base_revision": sha, "head_revision": revs[1] or labels[1]})
+    bl.write_json(os.path.join(folder, "review.json"), data)
+    ptlib.write_report(folder, "review", "\n".join(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
