@@ -6,26 +6,41 @@ the SVG path it is given plus a PNG beside it. Agg backend: no display is needed
 import os
 import tempfile
 
-# matplotlib wants a writable config/cache folder and warns on stderr for each process without
-# one (a Bazel test's HOME is read-only): give it a per-user one under the temp folder.
-if not os.environ.get("MPLCONFIGDIR"):
-    os.environ["MPLCONFIGDIR"] = os.path.join(tempfile.gettempdir(), f"matplotlib-{os.getuid()}")
-    os.makedirs(os.environ["MPLCONFIGDIR"], exist_ok=True)
+plt = None
+MISSING = None
 
-try:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    MISSING = None
-except ImportError as e:  # the tools still measure and report; they say why no chart appears
-    plt = None
-    MISSING = f"charts skipped: matplotlib is not importable ({e}); apt-get install python3-matplotlib"
+
+def _config_dir():
+    """A writable folder for matplotlib's font cache, kept across runs when possible (building it
+    costs seconds; a Bazel test's HOME is read-only and its TMPDIR is fresh every time)."""
+    for base in ("/tmp", tempfile.gettempdir()):
+        path = os.path.join(base, f"hakmem-matplotlib-{os.getuid()}")
+        try:
+            os.makedirs(path, exist_ok=True)
+            if os.access(path, os.W_OK):
+                return path
+        except OSError:
+            pass
+    return tempfile.mkdtemp(prefix="matplotlib.")
+
+
+def _pyplot():
+    """matplotlib.pyplot, imported on first use (about a CPU-second: tools that stop at a usage
+    error never pay it); None, with MISSING saying why, when python3-matplotlib is absent."""
+    global plt, MISSING
+    if plt is None and MISSING is None:
+        os.environ.setdefault("MPLCONFIGDIR", _config_dir())
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as pyplot
+            plt = pyplot
+        except ImportError as e:  # the tools still measure and report; they say why no chart appears
+            MISSING = f"charts skipped: matplotlib is not importable ({e}); apt-get install python3-matplotlib"
+    return plt
+
 
 GROUP_COLORS = {"same-binary": "#d95f02", "linked": "#1b9e77", "preload": "#7570b3"}
-
-
-def available():
-    return plt is not None
 
 
 def _save(fig, path):
@@ -40,7 +55,7 @@ def _save(fig, path):
 
 def bar_chart(path, title, labels, values, lows, highs, groups, unit):
     """One horizontal bar per label (value), a whisker from low to high, colour by group."""
-    if not plt:
+    if not _pyplot():
         return []
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.4))
     ys = list(range(len(labels)))[::-1]
@@ -60,7 +75,7 @@ def bar_chart(path, title, labels, values, lows, highs, groups, unit):
 
 def line_chart(path, title, series, xlabel, ylabel, y_from_zero=True):
     """series: [(name, [(x, y), ...]), ...] drawn as lines on shared axes with a legend."""
-    if not plt:
+    if not _pyplot():
         return []
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, points in series:
@@ -78,7 +93,7 @@ def line_chart(path, title, series, xlabel, ylabel, y_from_zero=True):
 
 def distributions(path, title, samples, unit):
     """samples: {side: [values]}: a box per side with every round's value drawn over it."""
-    if not plt:
+    if not _pyplot():
         return []
     names = list(samples)
     fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(names) + 2), 4.5))
@@ -98,7 +113,7 @@ def distributions(path, title, samples, unit):
 def spread(path, title, medians, unit, band_pct):
     """medians: {copy: median}: one point per copy, the grand median as a line and the band of
     +-band_pct/2 around it (the layout-noise floor's spread)."""
-    if not plt:
+    if not _pyplot():
         return []
     names = list(medians)
     values = [medians[n] for n in names]

@@ -17,6 +17,7 @@ import sys
 import tempfile
 
 import abrun
+import elfinfo
 import hot
 import layout_diff
 import profiles
@@ -184,7 +185,7 @@ def main(argv):
     mt_b = abrun.Build(labels[1], sides[1]["mt"], None, None)
     mt_out, mt_data = abrun.measure(TOOL, mt_a, mt_b, "build", floor, runs, warmup, {"ITERS": str(max(1, int(
         params.get("ITERS", "20000000")) // 2))}, pin, None, folder, "Mixed_MT (2 threads), linked in", "Mixed_MT")
-    out += ["## Multi-threaded: " + mt_out[0][2:]] + mt_out[1:]
+    out += ["## Multi-threaded: " + mt_out[0][2:]] + ["#" + l if l.startswith("## ") else l for l in mt_out[1:]]
     prof = {"a": {"callgrind": data["top_a"], "cg_total": data["ir_per_op"]["a"], "perf": None, "samples": 0},
             "b": {"callgrind": data["top_b"], "cg_total": data["ir_per_op"]["b"], "perf": None, "samples": 0}}
     if use_perf:
@@ -200,9 +201,15 @@ def main(argv):
         out += [f"Profiles: {profiles.hardware_note()[2]}.", ""]
     out += ["## Top-50 hot functions"] + ["#" + l if l.startswith("### ") else l
                                           for l in hot.diff_tables("base", "head", prof["a"], prof["b"], 50)]
-    hot_names = [r["function"] for r in data["top_b"] if r["object"] != "mixed" and not r["object"].startswith("ld-")][:20]
-    ld_text, ld_data = layout_diff.diff(readelf, sides[0]["lib"], sides[1]["lib"], hot_names,
-                                        "top 20 of head's callgrind profile", "base", "head")
+    # Linked in, ThinLTO inlines malloc and free into the workload's loop, so the profile's hot
+    # allocator functions are looked up in the library: the entry points, then the profile's
+    # functions that the library defines.
+    in_lib = elfinfo.functions(readelf, sides[1]["lib"])
+    hot_names = ["malloc", "free"] + [r["function"] for r in data["top_b"]
+                                      if r["function"] in in_lib and r["function"] not in ("malloc", "free")]
+    ld_text, ld_data = layout_diff.diff(readelf, sides[0]["lib"], sides[1]["lib"], hot_names[:20],
+                                        "malloc, free and the library's functions in head's callgrind top 50",
+                                        "base", "head")
     out += ["## Layout of the hot functions (preload library)"] + ["#" + l if l.startswith("##") else l
                                                                    for l in ld_text.splitlines()[1:]] + [""]
     out += ["## What is exact and what is noisy", "",
