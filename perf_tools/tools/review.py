@@ -83,7 +83,7 @@ def build_rev(workspace, sha, variant, folder, label):
     under ~/.cache for the next review; its Bazel server is shut down afterwards). Binaries are
     copied out before the worktree goes."""
     cache = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "hakmem-review")
-    tree = tempfile.mkdtemp(prefix="hakmem-review-base.")
+    tree = tempfile.mkdtemp(prefix=f"hakmem-review-{label}.")
     os.rmdir(tree)
     startup = [f"--output_base={os.path.join(cache, 'output_base')}"]
     if git(workspace, "worktree", "add", "--detach", tree, sha).returncode != 0:
