@@ -102,8 +102,11 @@ def distributions(path, title, samples, unit):
         values = samples[n]
         xs = [i + 0.18 * ((k % 5) - 2) / 2 for k in range(len(values))]
         ax.scatter(xs, values, s=10, alpha=0.6, color="#1b9e77", zorder=3)
-    ax.set_xticks(range(1, len(names) + 1), names, rotation=30 if len(names) > 4 else 0, ha="right"
-                  if len(names) > 4 else "center")
+    # "HAK_RB_X=1 linked" -> two lines; long or many labels are slanted so they do not overlap
+    labels = [n.replace(" ", "\n") for n in names]
+    slant = len(names) > 4 or max(len(l) for n in labels for l in n.split("\n")) > 12
+    ax.set_xticks(range(1, len(names) + 1), labels, rotation=25 if slant else 0, ha="right" if slant else "center",
+                  fontsize=8)
     ax.set_ylabel(unit)
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
