@@ -2,7 +2,8 @@
 (HAKMEM_SS_PREWARM=1,2, no build) and a research box with both values --prebuilt (two layout
 copies stand in for the two builds), tiny ITERS and 2 rounds: the report has both linkages, a
 delta with a CI, Ir/op of each side, the floor and a verdict; bad input (unknown gate, one value,
-a build needed outside `bazel run`, a bad FLOOR_PCT, a non-0/1 build gate) exits 2 with one line."""
+a build needed outside `bazel run`, a bad FLOOR_PCT, a non-0/1 build gate) exits 2 with one line;
+the gate table read from the sources and the Bazel flags of both build kinds are checked too."""
 
 import json
 import os
@@ -26,6 +27,24 @@ def check_report(what, rc, out, err, folder, gate):
           f"{what}: rb_ab.json {data.get('gate')} {data.get('ir_per_op')} {data.get('verdict')}")
 
 
+def check_gate_table(tool, base):
+    """rb_ab's reading of research_boxes.h and gates.def, and the Bazel flags it builds with."""
+    sys.path.insert(0, os.path.dirname(os.path.realpath(tool)))
+    import rb_ab
+    paths = dict(a[2:].split("=", 1) for a in base if a.startswith(("--research-boxes=", "--gates=")))
+    gates = rb_ab.known_gates(paths["research-boxes"], paths["gates"])
+    expected = {"HAK_RB_TINY_HEADER": "build-define", "HAK_RB_REMOTE_BATCH": "build-define",
+                "encode_free_list": "build-gate", "HAKMEM_CHECK_DOUBLE_FREE": "runtime", "HAKMEM_SS_PREWARM": "runtime"}
+    for name, kind in expected.items():
+        check(gates.get(name, (None,))[0] == kind, f"gate table: {name} -> {gates.get(name)}, expected {kind}")
+    flags = rb_ab.bazel_flags("build-define", "HAK_RB_TINY_HEADER", "1", "fast")
+    check(flags == ["--config=fast", "--cc_output_directory_tag=rb_hak_rb_tiny_header_1", "--copt=-DHAK_RB_TINY_HEADER=1"],
+          f"research-box flags {flags}")
+    flags = rb_ab.bazel_flags("build-gate", "encode_free_list", "0", "standard")
+    check("--copt=-DHAK_BUILD_GATE_FORCE=encode_free_list" in flags and "--copt=-DHAK_BUILD_GATE_FORCE_VALUE=0" in flags
+          and "--config=standard" in flags, f"build-gate flags {flags}")
+
+
 def main(argv):
     tool = argv[0]
     sep = argv.index("--")
@@ -42,6 +61,7 @@ def main(argv):
     expect_usage_error(tool, base + ["HAK_RB_TINY_HEADER=0,1"], TINY, "bazel run", "build outside bazel run")
     expect_usage_error(tool, base + ["encode_free_list=0,2"], TINY, "0 and 1", "build gate value 2")
     expect_usage_error(tool, base + ["HAKMEM_SS_PREWARM=1,2"], {**TINY, "FLOOR_PCT": "x"}, "FLOOR_PCT", "bad FLOOR_PCT")
+    check_gate_table(tool, base)
     finish("rb_ab", "rb_ab smoke checks passed")
 
 

@@ -199,8 +199,7 @@ def main(argv):
                 except RuntimeError as e:
                     sys.exit(f"{TOOL}: {e}")
         out += [f"Profiles: {profiles.hardware_note()[2]}.", ""]
-    out += ["## Top-50 hot functions"] + ["#" + l if l.startswith("### ") else l
-                                          for l in hot.diff_tables("base", "head", prof["a"], prof["b"], 50)]
+    out += ["## Top-50 hot functions", ""] + hot.diff_tables("base", "head", prof["a"], prof["b"], 50)
     # Linked in, ThinLTO inlines malloc and free into the workload's loop, so the profile's hot
     # allocator functions are looked up in the library: the entry points, then the profile's
     # functions that the library defines.
@@ -210,8 +209,7 @@ def main(argv):
     ld_text, ld_data = layout_diff.diff(readelf, sides[0]["lib"], sides[1]["lib"], hot_names[:20],
                                         "malloc, free and the library's functions in head's callgrind top 50",
                                         "base", "head")
-    out += ["## Layout of the hot functions (preload library)"] + ["#" + l if l.startswith("##") else l
-                                                                   for l in ld_text.splitlines()[1:]] + [""]
+    out += ["## Layout of the hot functions (preload library)"] + ld_text.splitlines()[1:] + [""]
     out += ["## What is exact and what is noisy", "",
             "- Exact (callgrind, the same count on every run): instructions per operation and the callgrind top-50 diff.",
             "- Exact (read from the binaries): the layout diff.",
