@@ -1,7 +1,7 @@
 """What the perf_tools/ Python tools share beyond bench/tools (benchlib, interleave, plots, which
-this module puts on the import path): markdown tables, strict path checks, the LLVM tool paths
-Bazel passes from toolchain/llvm.bzl, the committed layout-noise floor, and the report writer
-(markdown on stdout and in the results folder, beside its JSON and charts)."""
+this module puts on the import path): markdown tables, strict path checks, the committed
+layout-noise floor, and the report writer (markdown on stdout and in the results folder, beside
+its JSON and charts)."""
 
 import json
 import os
@@ -45,16 +45,6 @@ def parse_named(items, flag, check):
             raise UsageError(f"{flag} names '{name}' twice")
         pairs.append((name, check(path, f"{flag} {name}")))
     return pairs
-
-
-def add_llvm_args(parser):
-    """--llvm-nm / --llvm-readelf / --llvm-objdump: full paths from toolchain/llvm.bzl."""
-    for tool in ("llvm-nm", "llvm-readelf", "llvm-objdump"):
-        parser.add_argument("--" + tool, required=True, help=f"path of {tool} (from toolchain/llvm.bzl)")
-
-
-def llvm_paths(args):
-    return {t: require_exec(getattr(args, t.replace("-", "_")), t) for t in ("llvm-nm", "llvm-readelf", "llvm-objdump")}
 
 
 def load_floor(path):
