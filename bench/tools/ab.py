@@ -1,5 +1,5 @@
 """A/B test of two builds of one workload (a research box on and off, two gate constants):
-runs A and B interleaved (A B A B ...), WARMUP discarded rounds first, RUNS measured rounds,
+runs A and B interleaved (A B, B A, A B ...), WARMUP discarded rounds first, RUNS measured rounds,
 and applies the seed's decision rule to the ratio of means: a build-level change is GO at
 >= +0.5 %, NO-GO at <= -0.5 %, NEUTRAL between (KIND=runtime: +-1.0 %). Also prints the median
 of the per-round B/A ratios, which noise bursts shared by a round's A and B do not move.

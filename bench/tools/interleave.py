@@ -1,8 +1,9 @@
 """The interleaved run protocol and the A/B decision rule, shared by //bench:ab and perf_tools/
-(noise floor, research-box A/B, review): every round runs each side once in the same order
-(A B A B ... or C1 C2 ... CK C1 ...), so slow drifts of a shared machine hit all sides alike;
-per-round ratios, a bootstrap confidence interval over rounds and the seed's verdict, which a
-measured layout-noise floor can only make stricter."""
+(noise floor, research-box A/B, review): every round runs each side once, so slow drifts of a
+shared machine hit all sides alike, and the order rotates from round to round (A B, B A, ...;
+C1..CK, C2..CK C1, ...) so no side always runs first; per-round ratios, a bootstrap confidence
+interval over rounds and the seed's verdict, which a measured layout-noise floor can only make
+stricter."""
 
 import random
 import statistics
@@ -32,7 +33,10 @@ def run_rounds(tool, sides, runs, warmup, env, pin, progress=False):
     for round_no in range(warmup + runs):
         if progress:
             print(f"  [{tool}] round {round_no + 1}/{warmup + runs}", file=sys.stderr, flush=True)
-        for side in sides:
+        # Rotated order: with a fixed one, a side that always runs right after another inherits
+        # what that run leaves behind (caches, scheduler, a host burst), the same way every round.
+        shift = round_no % len(sides)
+        for side in sides[shift:] + sides[:shift]:
             rc, out, err = bl.run_workload(pin + [side.binary], {**env, **side.env})
             if rc != 0:
                 sys.exit(f"{tool}: {side.name} ({side.binary}) failed (exit {rc}): {err.strip()[-800:]}")

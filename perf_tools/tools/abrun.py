@@ -1,5 +1,5 @@
 """The measured half of an A/B that rb_ab and review share: two builds, each linked into Mixed
-and preloaded under the plain Mixed binary, timed interleaved (A B A B, both linkages in every
+and preloaded under the plain Mixed binary, timed interleaved (A B / B A, both linkages in every
 round), delta of mean and median with bootstrap CIs, each build's exact instructions per
 operation (callgrind), and the verdict by the seed's rule against the layout-noise floor."""
 

@@ -8,7 +8,7 @@ import os
 import sys
 
 # bench/tools holds benchlib (env/arg parsing, machine facts, results folders), interleave (the
-# A B A B protocol and the verdict rule) and plots (matplotlib): one copy of each, shared.
+# interleaved protocol and the verdict rule) and plots (matplotlib): one copy of each, shared.
 _HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, os.path.join(_HERE, "..", "..", "bench", "tools"))
 
