@@ -76,8 +76,10 @@ extern hak_config g_hak_config;
  * -DHAK_BUILD_GATE_FORCE_VALUE=<0|1>. The name test compares two string literals, which the
  * compiler folds, so the gate stays a compile-time constant in the A/B build too. */
 #ifdef HAK_BUILD_GATE_FORCE
+#ifndef HAK_STRINGIFY /* defined above when the build has a HAK_VARIANT_LABEL */
 #define HAK_STRINGIFY_(x) #x
 #define HAK_STRINGIFY(x) HAK_STRINGIFY_(x)
+#endif
 #define HAK_BUILD_GATE_PICK(name, value) \
     (__builtin_strcmp(#name, HAK_STRINGIFY(HAK_BUILD_GATE_FORCE)) == 0 ? (HAK_BUILD_GATE_FORCE_VALUE) : (value))
 #else
