@@ -57,6 +57,7 @@ def main(argv):
     rc, out, err, folder = run(tool, base + prebuilt + ["HAK_RB_TINY_HEADER=0,1"], {**TINY, "FLOOR_PCT": "0.5"})
     check_report("prebuilt research box", rc, out, err, folder, "HAK_RB_TINY_HEADER")
     expect_usage_error(tool, base + ["HAK_RB_NO_SUCH_BOX=0,1"], TINY, "unknown gate", "unknown gate")
+    expect_usage_error(tool, base + ["--variant=turbo", "HAK_RB_TINY_HEADER=0,1"], TINY, "unknown variant", "unknown variant")
     expect_usage_error(tool, base + ["HAK_RB_TINY_HEADER=1"], TINY, "two different", "one value")
     expect_usage_error(tool, base + ["HAK_RB_TINY_HEADER=0,1"], TINY, "bazel run", "build outside bazel run")
     expect_usage_error(tool, base + ["encode_free_list=0,2"], TINY, "0 and 1", "build gate value 2")

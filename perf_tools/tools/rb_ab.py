@@ -6,7 +6,7 @@ the prebuilt Standard build twice with the variable set, no rebuild. Prints delt
 median with bootstrap CIs, instructions/op of each side, the layout-noise floor and the verdict.
 
 usage: rb_ab.py --research-boxes H --gates DEF --floor JSON --plain BIN --standard-linked BIN
-         --standard-lib SO [--variant fast] [--prebuilt VALUE=LINKED:LIB ...] NAME=V1,V2
+         --standard-lib SO --variants LIST [--variant fast] [--prebuilt VALUE=LINKED:LIB ...] NAME=V1,V2
   environment: RUNS (20), WARMUP (1), PIN, ITERS/WS/... (timed runs), CG_ITERS / CG_BASE_ITERS
   (callgrind, 2000000 / 200000), FLOOR_PCT (overrides the committed floor).
   Bazel runs inside `bazel run` in the same output base: Bazel 4.2.3's client runs the tool after
@@ -23,7 +23,6 @@ import ptlib
 from ptlib import bl
 
 TOOL = "rb_ab"
-VARIANTS = ("fast", "standard", "observe", "hardened")
 RUN_PARAMS = ("ITERS", "WS", "MIN", "MAX", "SEED")
 
 
@@ -92,12 +91,15 @@ def parse(argv):
     p.add_argument("--plain", required=True, help="Mixed without an allocator (run-time gates, preload side)")
     p.add_argument("--standard-linked", required=True, help="Mixed with Standard linked in (run-time gates)")
     p.add_argument("--standard-lib", required=True, help="Standard's preload library (run-time gates)")
-    p.add_argument("--variant", default="fast", choices=VARIANTS, help="the variant a build-level box changes")
+    p.add_argument("--variant", default="fast", help="the variant a build-level box changes")
+    p.add_argument("--variants", required=True, help="the variant table's names, comma-separated (from Bazel)")
     p.add_argument("--prebuilt", action="append", default=[], help="VALUE=LINKED:LIB instead of building that value")
     p.add_argument("--name", default=TOOL)
     p.add_argument("spec", metavar="NAME=V1,V2")
     args = p.parse_args(argv)
     try:
+        if args.variant not in args.variants.split(","):
+            raise bl.UsageError(f"unknown variant '{args.variant}'; known: {args.variants}")
         gates = known_gates(ptlib.require_file(args.research_boxes, "--research-boxes"),
                             ptlib.require_file(args.gates, "--gates"))
         name, kind, values = parse_spec(args.spec, gates)

@@ -5,7 +5,7 @@ one markdown report: 10-run interleaved A/B on Mixed (linked in and preloaded) a
 the verdict against the layout-noise floor, instructions per operation and the top-50 diff
 (callgrind, exact), perf's sampled diff, the layout diff of the hot functions, and peak RSS.
 
-usage: review.py --llvm-readelf P --floor JSON [--variant fast] [--allow-dirty] --base REV [--head REV]
+usage: review.py --llvm-readelf P --floor JSON --variants LIST [--variant fast] [--allow-dirty] --base REV [--head REV]
        review.py ... --prebuilt-base L:LIB:MT --prebuilt-head L:LIB:MT --plain BIN   (no builds)
   environment: RUNS (10), WARMUP (1), PIN, CG_ITERS / CG_BASE_ITERS, PERF=0 (no perf)."""
 
@@ -26,7 +26,6 @@ from ptlib import bl
 from allocators import Allocator
 
 TOOL = "review"
-VARIANTS = ("fast", "standard", "observe", "hardened")
 # Changes outside these leave the measured binaries alone; a dirty tree inside them would make
 # the report describe code no revision holds.
 SOURCE_PATHS = ["hakmem", "bench", "configs", "toolchain", "pgo", "bolt", "WORKSPACE", ".bazelrc", "third_party"]
@@ -119,7 +118,8 @@ def parse(argv):
     p.add_argument("--floor", required=True)
     p.add_argument("--base", help="the revision the working tree is compared with")
     p.add_argument("--head", help="a revision to build as the head instead of the working tree")
-    p.add_argument("--variant", default="fast", choices=VARIANTS)
+    p.add_argument("--variant", default="fast")
+    p.add_argument("--variants", required=True, help="the variant table's names, comma-separated (from Bazel)")
     p.add_argument("--allow-dirty", action="store_true")
     p.add_argument("--prebuilt-base")
     p.add_argument("--prebuilt-head")
@@ -127,6 +127,8 @@ def parse(argv):
     p.add_argument("--name", default=TOOL)
     args = p.parse_args(argv)
     try:
+        if args.variant not in args.variants.split(","):
+            raise bl.UsageError(f"unknown variant '{args.variant}'; known: {args.variants}")
         readelf = ptlib.require_exec(args.llvm_readelf, "--llvm-readelf")
         floor = ptlib.load_floor(args.floor)
         if args.prebuilt_base or args.prebuilt_head:
