@@ -136,6 +136,27 @@ LAYOUT_VARIANTS = {
 
 LAYOUT_VARIANT_NAMES = ["%s_layout%d" % (LAYOUT_BASE, seed) for seed in LAYOUT_SEEDS]
 
+# The preloadable libraries that get hakmem/tests' preloaded API suite: the api, cxx, integrity,
+# thread, fork and force-libc tests built as plain binaries (malloc not replaced at link time) and
+# run with LD_PRELOAD=<library> (hakmem/tests/preload.bzl). Contract for pipeline outputs:
+#   "name": "label of the .so"
+# where name is a VARIANTS key, or starts with the VARIANTS key it was built from followed by "_"
+# (e.g. "fast_pgo_bolt": a BOLTed copy of libhakmem_fast_pgo.so). The suite then expects
+# hak_variant_name() to report allocator_suffix(<that key>), its HAK_VARIANT_LABEL ("fast-pgo").
+# A new VARIANT_NAMES entry is covered automatically; a post-link copy (BOLT) is added here by
+# the pipeline that makes it.
+PRELOAD_VARIANTS = {v: "//hakmem:libhakmem_%s.so" % v for v in VARIANT_NAMES}
+
+def preload_base_variant(name):
+    """The VARIANTS key a PRELOAD_VARIANTS entry was built from (see the contract above)."""
+    best = ""
+    for v in VARIANTS:
+        if (name == v or name.startswith(v + "_")) and len(v) > len(best):
+            best = v
+    if not best:
+        fail("PRELOAD_VARIANTS entry %s: its name must start with the VARIANTS key it was built from" % name)
+    return best
+
 # Warnings are errors for project code (not for Bazel's own tools).
 HAK_COPTS = [
     "-std=c17",

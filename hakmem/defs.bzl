@@ -12,6 +12,7 @@ load(
     "LIBRARY_VARIANT_NAMES",
     "TOOL_COPTS",
     "VARIANT_NAMES",
+    "allocator_suffix",
     "library_variant",
     "pgo_profile",
     "pgo_use_copts",
@@ -76,6 +77,11 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             visibility = ["//visibility:public"],
         )
 
+def expect_variant_define(v):
+    """The define telling hakmem/tests/allocator_probe.h which variant must be under test (a bare
+    word: Bazel tokenizes defines like a shell, so the header turns it into a string)."""
+    return "HAK_TEST_EXPECT_VARIANT=" + allocator_suffix(v)
+
 def hakmem_test(name, srcs, size = "small", variants = VARIANT_NAMES, deps = [], copts = TOOL_COPTS,
                 **kwargs):
     """One cc_test per variant (name_V) whose malloc is hakmem variant V, plus a test_suite `name`.
@@ -86,7 +92,7 @@ def hakmem_test(name, srcs, size = "small", variants = VARIANT_NAMES, deps = [],
             name = "%s_%s" % (name, v),
             srcs = srcs,
             copts = copts,
-            local_defines = variant_defines(v),
+            local_defines = variant_defines(v) + [expect_variant_define(v)],
             malloc = "//hakmem:hakmem_" + v,
             deps = deps + ["//hakmem:hakmem_core_" + v],
             size = size,
@@ -101,7 +107,7 @@ def hakmem_sanitized_test(name, srcs, size = "small", deps = [], **kwargs):
             name = "%s_%s" % (name, v),
             srcs = srcs,
             copts = TOOL_COPTS + SANITIZE + ["-O1"],
-            local_defines = variant_defines(v),
+            local_defines = variant_defines(v) + [expect_variant_define(v)],
             linkopts = SANITIZE,
             deps = deps + ["//hakmem:hakmem_core_%s_sanitized" % v],
             size = size,

@@ -28,6 +28,11 @@ HAKMEM_API void *hak_valloc(size_t size);
 HAKMEM_API void *hak_pvalloc(size_t size);
 HAKMEM_API size_t hak_malloc_usable_size(const void *ptr);
 
+/* 1 if ptr is a live block hakmem handed out (slab or huge), else 0 (NULL, glibc's blocks under
+ * HAKMEM_FORCE_LIBC_ALLOC, stack, foreign mappings). Tests use it to prove which allocator
+ * served a block. */
+HAKMEM_API int hak_owns(const void *ptr);
+
 /* "fast", "standard", "observe" or "hardened": the variant this library was compiled as. */
 HAKMEM_API const char *hak_variant_name(void);
 

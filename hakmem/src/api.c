@@ -187,6 +187,8 @@ HAKMEM_API size_t hak_malloc_usable_size(const void *p) {
     return n;
 }
 
+HAKMEM_API int hak_owns(const void *p) { return p && usable_size(p) != 0; }
+
 HAKMEM_API void hak_thread_flush(void) {
     hak_heap *h = t_hak_heap;
     if (h != &g_hak_empty_heap) hak_heap_flush(h);
