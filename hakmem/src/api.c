@@ -1,5 +1,7 @@
 /* api.c -- the hak_* entry points: fast paths from front.h, and everything else in the C
  * allocation API (calloc, realloc, aligned allocation, usable size) with glibc's semantics. */
+#define _GNU_SOURCE /* RTLD_NEXT */
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 
@@ -11,12 +13,27 @@
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
 extern void __libc_free(void *);
 
 static void *out_of_memory(void) {
     errno = ENOMEM;
     return NULL;
+}
+
+/* glibc's memalign. Not through the name __libc_memalign: override.c exports that name too
+ * (programs call it), so the reference bound to hakmem's own and the aligned calls recursed into
+ * themselves for ever (tail calls: a hang, not a crash). RTLD_NEXT starts the lookup after the
+ * object holding hakmem, i.e. at glibc. Looked up once, on the first aligned call routed there. */
+static void *libc_memalign(size_t alignment, size_t size) {
+    typedef void *(*memalign_fn)(size_t, size_t);
+    static memalign_fn cached;
+    memalign_fn fn = __atomic_load_n(&cached, __ATOMIC_ACQUIRE);
+    if (HAK_UNLIKELY(!fn)) {
+        fn = (memalign_fn)dlsym(RTLD_NEXT, "__libc_memalign");
+        if (!fn) return out_of_memory();
+        __atomic_store_n(&cached, fn, __ATOMIC_RELEASE);
+    }
+    return fn(alignment, size);
 }
 
 static bool routed_to_libc(void) { return hak_ensure_init() && hak_gate_force_libc_alloc(); }
@@ -95,7 +112,7 @@ static size_t usable_size(const void *p) {
 static void *aligned_alloc_impl(size_t alignment, size_t size) {
     if (alignment <= HAK_ALIGN) return hak_malloc(size);
     if (size > HAK_SIZE_LIMIT || alignment > HAK_SIZE_LIMIT) return out_of_memory();
-    if (HAK_UNLIKELY(routed_to_libc())) return __libc_memalign(alignment, size);
+    if (HAK_UNLIKELY(routed_to_libc())) return libc_memalign(alignment, size);
     size_t need = size > alignment ? size : alignment;
     if (!HAK_RB_TINY_HEADER && alignment <= HAK_CHUNK_SIZE && need <= HAK_SLAB_MAX) {
         hak_heap *h = hak_heap_acquire();
