@@ -164,7 +164,7 @@ static size_t rd_size(reader_t *r) {
 /* An alignment 1..1 MiB: a power of two, or (when odd is set) any value up to it. */
 static size_t rd_align(reader_t *r, int odd) {
     unsigned c = rd8(r);
-    size_t a = (size_t)1 << (c % 21);
+    size_t a = (size_t)1 << (c % 27); /* up to 64 MiB: above 1 MiB only huge mappings can align */
     if (odd && (c & 0x80) && a > 2) a -= 1 + rd8(r) % (a / 2);
     return a;
 }
@@ -205,7 +205,7 @@ static void op_realloc(reader_t *r, size_t i) {
 /* Error paths: each must fail cleanly with glibc's errno and leave live blocks alone. */
 static void op_edge(reader_t *r, size_t i) {
     void *out = (void *)0x1;
-    switch (rd8(r) % 6) {
+    switch (rd8(r) % 7) {
     case 0:
         errno = 0;
         if (hak_malloc(SIZE_MAX - rd8(r)) || errno != ENOMEM) fail("malloc(huge) not ENOMEM", i, 0, 0, errno);
@@ -226,6 +226,17 @@ static void op_edge(reader_t *r, size_t i) {
                 fail("realloc(huge) not ENOMEM", i, g_slot[i].p, 0, errno);
             verify(i); /* the block survives a failed realloc */
         }
+        break;
+    case 5: /* impossible sizes for the page-aligned and memalign entry points */
+        errno = 0;
+        if (hak_memalign(64u << rd8(r) % 8, SIZE_MAX - rd8(r)) || errno != ENOMEM)
+            fail("memalign(impossible size) not ENOMEM", i, 0, 0, errno);
+        errno = 0;
+        if (hak_valloc(SIZE_MAX - 4096 * (size_t)rd8(r)) || errno != ENOMEM)
+            fail("valloc(impossible size) not ENOMEM", i, 0, 0, errno);
+        errno = 0;
+        if (hak_pvalloc(SIZE_MAX - (size_t)rd8(r)) || errno != ENOMEM)
+            fail("pvalloc(impossible size) not ENOMEM", i, 0, 0, errno);
         break;
     case 4:
         hak_thread_flush(); /* what thread exit does: caches back to slabs, empty slabs to the pool */
@@ -307,6 +318,27 @@ static void run(reader_t *r) {
             break;
         }
     }
+}
+
+/* Before any input: the hak_* functions are hakmem's own Standard build (hak_owns knows their
+ * blocks, and a SuperSlab was mapped for them), not stand-ins that would let the fuzzer exercise
+ * glibc. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+#define FUZZ_STR2_(x) #x
+#define FUZZ_STR_(x) FUZZ_STR2_(x)
+    const char *want = FUZZ_STR_(HAK_TEST_EXPECT_VARIANT), *got = hak_variant_name();
+    void *p = hak_malloc(40);
+    hak_os_stats st;
+    hak_os_stats_get(&st);
+    if (!got || strcmp(got, want) != 0 || !hak_owns(p) || st.superslab_alloc == 0) {
+        fprintf(stderr, "hakmem_fuzz: the allocator under test is not hakmem %s (variant %s, "
+                        "block %p %s)\n", want, got ? got : "(null)", p,
+                hak_owns(p) ? "is hakmem's" : "is not hakmem's");
+        abort();
+    }
+    hak_free(p);
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

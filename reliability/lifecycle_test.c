@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hakmem.h"
+#include "hakmem/tests/allocator_probe.h"
 #include "hakmem/tests/check.h"
 #include "hakmem/tests/pattern.h"
 
@@ -127,7 +128,7 @@ __attribute__((destructor(101))) static void after_main(void) {
 }
 
 int main(void) {
-    printf("variant: %s\n", hak_variant_name());
+    expect_hakmem_allocator();
     check_all(g_ctor_block, 1, "constructor block corrupted in main");
     CHECK(atexit(at_exit_handler) == 0);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hakmem.h"
+#include "hakmem/tests/allocator_probe.h"
 #include "hakmem/tests/check.h"
 #include "hakmem/tests/pattern.h"
 
@@ -120,7 +121,7 @@ static void run_child(kind_t kind, size_t size) {
 }
 
 int main(void) {
-    printf("variant: %s\n", hak_variant_name());
+    expect_hakmem_allocator();
     run_child(K_MALLOC, (size_t)8 << 20);   /* huge: one mapping each */
     run_child(K_MALLOC, (size_t)1 << 20);   /* largest slab class */
     run_child(K_MALLOC, 48 * 1024);          /* medium */

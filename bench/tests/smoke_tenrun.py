@@ -33,7 +33,11 @@ def check_outputs(folder):
         check(row["peak_rss_kb"] > 0, f"{row['allocator']}: peak_rss_kb={row['peak_rss_kb']}")
         check(row["linkage"] in ("same-binary", "linked", "preload"), f"{row['allocator']}: linkage={row['linkage']}")
     mi = next(r for r in data["summary"] if r["allocator"] == "mimalloc-linked")
-    check(abs(mi["ratio_median_vs_mimalloc_linked"] - 1.0) < 1e-9, "mimalloc-linked ratio to itself is not 1")
+    for row in data["summary"]:  # each ratio is that allocator's median over mimalloc's
+        want = row["median"] / mi["median"]
+        check(abs(row["ratio_median_vs_mimalloc_linked"] - want) <= 1e-9 * want,
+              f"{row['allocator']}: ratio {row['ratio_median_vs_mimalloc_linked']} != median/mimalloc {want}")
+    check(len({row["median"] for row in data["summary"]}) > 1, "every allocator has the same median")
     for key in ("cpu_model", "nproc", "kernel", "compiler", "build", "git_revision", "date"):
         check(key in data["machine"], f"summary.json: machine info lacks {key}")
     check(len(data["runs"]) == 2 * len(SUBSET), f"summary.json: {len(data['runs'])} runs recorded")

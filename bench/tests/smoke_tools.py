@@ -70,9 +70,21 @@ def smoke_tail(cmd, tmp):
     check(proc.returncode == 2 and "DURATION_SEC" in proc.stderr, f"tail DURATION_SEC=1: exit {proc.returncode}")
 
 
+def tool_present(name):
+    """True if `name` is on PATH. Missing: skipped by hand, a failure in CI (CI=true), where
+    ./bazelw has installed every tool, so a skip there would hide a broken machine."""
+    if shutil.which(name):
+        return True
+    if os.environ.get("CI") == "true":
+        check(False, f"{name} is not installed, but CI=true: ./bazelw installs it")
+    else:
+        print(f"{name} not installed: its checks are skipped", file=sys.stderr)
+    return False
+
+
 def smoke_syscalls(cmd, tmp):
     out = os.path.join(tmp, "syscalls")
-    use_strace = "1" if shutil.which("strace") else "0"
+    use_strace = "1" if tool_present("strace") else "0"
     proc = run(cmd, {"ITERS": "200000", "ALLOCATORS": ALLOCS, "STRACE": use_strace, "RESULTS_DIR": out})
     if check(proc.returncode == 0, f"syscalls: exit {proc.returncode}: {proc.stderr[-1500:]}"):
         with open(os.path.join(out, "syscalls.json")) as f:
@@ -89,8 +101,7 @@ def smoke_syscalls(cmd, tmp):
 
 def smoke_instructions(cmd, tmp):
     out = os.path.join(tmp, "instructions")
-    if not shutil.which("valgrind"):
-        print("instructions: valgrind not installed, skipped", file=sys.stderr)
+    if not tool_present("valgrind"):
         return
     proc = run(cmd, {"ITERS": "20000", "BASE_ITERS": "5000", "ALLOCATORS": ALLOCS, "RESULTS_DIR": out})
     if check(proc.returncode == 0, f"instructions: exit {proc.returncode}: {proc.stderr[-1500:]}"):
@@ -103,11 +114,17 @@ def smoke_instructions(cmd, tmp):
 
 def smoke_ab(tool, bins, libs, tmp):
     """ab.py takes two NAME=BINARY arguments instead of the common tool flags."""
-    cmd = ["/usr/bin/python3", "-B", tool, "same=" + bins["hakmem-fast"], "again=" + bins["hakmem-fast"]]
+    # Two different allocators, so a tool that ran one binary twice (or swapped A and B) is caught
+    # by the allocator each side's RESULT line names.
+    cmd = ["/usr/bin/python3", "-B", tool, "fast=" + bins["hakmem-fast"], "glibc=" + bins["system"]]
     proc = run(cmd, {"RUNS": "2", "WARMUP": "0", "ITERS": "20000"})
     if check(proc.returncode == 0, f"ab: exit {proc.returncode}: {proc.stderr[-1500:]}"):
         check("B vs A" in proc.stdout and "CV" in proc.stdout and "per-round ratios" in proc.stdout,
               f"ab: no verdict lines in {proc.stdout}")
+        sides = [ln.split() for ln in proc.stdout.splitlines() if ln.strip().startswith(("fast ", "glibc "))]
+        check([s[0] for s in sides] == ["fast", "glibc"], f"ab: no per-side lines in {proc.stdout}")
+        check(len(sides) == 2 and sides[0][-1] != sides[1][-1] and "hakmem" in sides[0][-1],
+              f"ab: sides did not run their own binaries: {proc.stdout}")
     preloaded = ["/usr/bin/python3", "-B", tool, "fast=" + bins["plain"], "standard=" + bins["plain"]]
     proc = run(preloaded, {"RUNS": "2", "WARMUP": "0", "ITERS": "20000",
                            "PRELOAD_A": libs["hakmem-fast"], "PRELOAD_B": libs["hakmem-standard"]})

@@ -1,7 +1,8 @@
 /* api_test.c -- glibc semantics of the C allocation API, called through the standard names
  * (malloc/free/calloc/realloc/reallocarray/posix_memalign/aligned_alloc/memalign/valloc/pvalloc/
- * malloc_usable_size) with malloc replaced by a hakmem variant: edge cases, errno, alignment,
- * content preservation across the tiny/medium/huge size ranges. */
+ * malloc_usable_size, __libc_memalign), linked in or preloaded (BUILD.bazel): edge cases, errno,
+ * alignment up to 64 MiB, content preservation across the tiny/medium/huge size ranges (huge
+ * blocks grown and shrunk by realloc included). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
@@ -11,8 +12,12 @@
 #include <unistd.h>
 
 #include "hakmem.h"
+#include "hakmem/tests/allocator_probe.h"
 #include "hakmem/tests/check.h"
 #include "hakmem/tests/pattern.h"
+
+/* glibc's internal name, which some libraries call directly; hakmem overrides it too. */
+void *__libc_memalign(size_t alignment, size_t size);
 
 #define ALIGNED(p, a) (((uintptr_t)(p) & ((uintptr_t)(a)-1)) == 0)
 
@@ -113,6 +118,12 @@ static void test_huge_requests_fail(void) {
         CHECKF(errno == ENOMEM, "malloc(%zu): errno %d", bad[i], errno);
         errno = 0;
         CHECK(aligned_alloc(64, bad[i]) == NULL && errno == ENOMEM);
+        errno = 0;
+        CHECKF(memalign(64, bad[i]) == NULL && errno == ENOMEM, "memalign(64, %zu)", bad[i]);
+        errno = 0;
+        CHECKF(valloc(bad[i]) == NULL && errno == ENOMEM, "valloc(%zu)", bad[i]);
+        errno = 0;
+        CHECKF(pvalloc(bad[i]) == NULL && errno == ENOMEM, "pvalloc(%zu)", bad[i]);
         void *out = (void *)0x1234;
         CHECK(posix_memalign(&out, 64, bad[i]) == ENOMEM);
         CHECK(out == (void *)0x1234);
@@ -156,6 +167,19 @@ static void test_alignment_functions(void) {
             use_aligned(p, align, size, "posix_memalign");
             use_aligned(aligned_alloc(align, size), align, size, "aligned_alloc");
             use_aligned(memalign(align, size), align, size, "memalign");
+            use_aligned(__libc_memalign(align, size), align, size, "__libc_memalign");
+        }
+    }
+    /* Above 1 MiB only a huge mapping can be aligned (the slabs' chunks are 64 KiB). */
+    static const size_t big_aligns[] = {2u << 20, 4u << 20, 64u << 20};
+    for (size_t i = 0; i < sizeof big_aligns / sizeof big_aligns[0]; i++) {
+        size_t align = big_aligns[i];
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            void *p = NULL;
+            CHECK(posix_memalign(&p, align, sizes[s]) == 0);
+            use_aligned(p, align, sizes[s], "posix_memalign");
+            use_aligned(aligned_alloc(align, sizes[s]), align, sizes[s], "aligned_alloc");
+            use_aligned(memalign(align, sizes[s]), align, sizes[s], "memalign");
         }
     }
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -297,6 +321,7 @@ static void test_usable_size_and_alignment(void) {
 }
 
 int main(void) {
+    expect_hakmem_allocator();
     test_variant_name();
     test_malloc_zero_and_free_null();
     test_calloc();

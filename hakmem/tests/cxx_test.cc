@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hakmem.h"
+#include "hakmem/tests/allocator_probe.h"
 #include "hakmem/tests/check.h"
 
 namespace {
@@ -165,7 +166,7 @@ void test_containers() {
 }  // namespace
 
 int main() {
-    std::printf("variant: %s\n", hak_variant_name());
+    expect_hakmem_allocator();
     test_scalar_and_array_new();
     test_aligned_new();
     test_failing_new();

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hakmem.h"
+#include "hakmem/tests/allocator_probe.h"
 #include "hakmem/tests/check.h"
 #include "hakmem/tests/pattern.h"
 
@@ -88,7 +89,7 @@ _Noreturn static void child_work(int round) {
 }
 
 int main(void) {
-    printf("variant: %s\n", hak_variant_name());
+    expect_hakmem_allocator();
     pthread_t th[HAMMER_THREADS];
     for (int i = 0; i < HAMMER_THREADS; i++)
         CHECK(pthread_create(&th[i], NULL, hammer, (void *)(uintptr_t)i) == 0);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hakmem.h"
+#include "hakmem/tests/allocator_probe.h"
 #include "hakmem/tests/check.h"
 #include "hakmem/tests/pattern.h"
 
@@ -118,6 +119,7 @@ static void op_realloc(size_t i) {
 }
 
 int main(void) {
+    expect_hakmem_allocator();
     const char *e = getenv("INTEGRITY_SEED");
     uint64_t seed = e ? strtoull(e, NULL, 0) : 0x9d2c5680a1b2c3d4ULL;
     e = getenv("INTEGRITY_OPS");

