@@ -6,7 +6,8 @@ switch; a variant may add copts/linkopts of its own. hakmem/BUILD.bazel generate
   //hakmem:hakmem_core_V   the hak_* API only (for sanitizer tests and side-by-side use)
   //hakmem:hakmem_V        core + the malloc/free override (alwayslink; a `malloc =` target)
   //hakmem:libhakmem_V.so  the LD_PRELOAD library
-and hakmem/tests generates one test suite per variant. Gate values per variant: configs/gates.def.
+and hakmem/tests generates one test suite per variant, plus a preloaded suite per PRELOAD_VARIANTS
+entry (below). Gate values per variant: configs/gates.def.
 A variant with "pgo": True is compiled with the profile pgo/ trains on its instrumented twin
 (INSTRUMENTED below, same targets with the suffix _instr); docs/pgo.md shows the pipeline.
 """

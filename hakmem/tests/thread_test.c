@@ -216,8 +216,14 @@ int main(void) {
     long ss2000 = live_superslabs();
     printf("churn: RSS %zu KiB after 200 threads, %zu KiB after %d; live SuperSlabs %ld -> %ld\n",
            rss200 >> 10, rss2000 >> 10, CHURN_THREADS, ss200, ss2000);
-    CHECKF(rss2000 <= 2 * rss200 + ((size_t)8 << 20), "RSS grew from %zu to %zu bytes", rss200,
+    /* The design keeps memory flat once threads come and go: an exited thread's cached blocks
+     * go back to their slabs and its heap is reused. Measured: RSS and SuperSlabs equal or lower
+     * at 2000 than at 200 (+0.4 MiB at most, 8 runs, all variants, loaded machine). The 8 MiB
+     * leave room for the huge cache (1-3 MiB blocks) to hold a few more mappings than at thread
+     * 200; a leak of 5 KiB per thread over the 1800 later threads exceeds it. Two SuperSlabs of
+     * slack absorb fragmentation; one leaked heap per thread would add hundreds. */
+    CHECKF(rss2000 <= rss200 + ((size_t)8 << 20), "RSS grew from %zu to %zu bytes", rss200,
            rss2000);
-    CHECKF(ss2000 <= 2 * ss200 + 4, "live SuperSlabs grew from %ld to %ld", ss200, ss2000);
+    CHECKF(ss2000 <= ss200 + 2, "live SuperSlabs grew from %ld to %ld", ss200, ss2000);
     return check_summary();
 }
