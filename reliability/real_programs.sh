@@ -18,11 +18,11 @@ for a in "$@"; do
   case $a in
     --ci) ci=1 ;;
     --only=*) only=${a#--only=} ;;
-    *=*) lib=$(readlink -f "${a#*=}") && libs+=("$lib") && expect[$lib]=${a%%=*} ;;
-    *) lib=$(readlink -f "$a") && libs+=("$lib") && expect[$lib]= ;;
+    *=*) lib=$(readlink -m "${a#*=}") && libs+=("$lib") && expect[$lib]=${a%%=*} ;;
+    *) lib=$(readlink -m "$a") && libs+=("$lib") && expect[$lib]= ;;
   esac
 done
-((${#libs[@]})) || { echo "usage: $0 [--ci] [--only=LIST] libhakmem_X.so..." >&2; exit 2; }
+((${#libs[@]})) || { echo "usage: $0 [--ci] [--only=LIST] [VARIANT=]libhakmem_X.so..." >&2; exit 2; }
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/real_programs.XXXXXX")
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT # jobs: a redis-server left running
 export HOME=$work LC_ALL=C.UTF-8 TZ=UTC GIT_AUTHOR_NAME=hakmem GIT_AUTHOR_EMAIL=hakmem@localhost \

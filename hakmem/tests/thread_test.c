@@ -218,7 +218,7 @@ int main(void) {
            rss200 >> 10, rss2000 >> 10, CHURN_THREADS, ss200, ss2000);
     /* The design keeps memory flat once threads come and go: an exited thread's cached blocks
      * go back to their slabs and its heap is reused. Measured: RSS and SuperSlabs equal or lower
-     * at 2000 than at 200 (+0.4 MiB at most, 8 runs, all variants, loaded machine). The 8 MiB
+     * at 2000 than at 200 (RSS +0.6 MiB at most; 20 runs, all variants, load 20-30). The 8 MiB
      * leave room for the huge cache (1-3 MiB blocks) to hold a few more mappings than at thread
      * 200; a leak of 5 KiB per thread over the 1800 later threads exceeds it. Two SuperSlabs of
      * slack absorb fragmentation; one leaked heap per thread would add hundreds. */
