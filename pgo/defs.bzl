@@ -1,6 +1,6 @@
-"""Training inside the Bazel graph: the genrule that runs the training table (training.bzl) on a
-variant's instrumented twin and merges the weighted profile, and training_args(), which hands the
-table to pgo/train.py and is shared with bolt/.
+"""pgo/'s targets per PGO variant: the genrule that runs the training table (training.bzl) on the
+variant's instrumented twin and merges the weighted profile (training_args() hands the table to
+pgo/train.py and is shared with bolt/), the staleness and runner tests, and the report.
 
 The instrumented workload binaries are the genrule's srcs, not its tools: tools are built in the
 host configuration (--host_copt), which would give them other flags than the variant that uses

@@ -40,6 +40,12 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+def load_average():
+    """The 1/5/15-minute load: every timing in the report is read against it."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def run_tool(cmd):
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -178,8 +184,7 @@ def main(argv):
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
-    load = lambda: open("/proc/loadavg").read().split()[:3]  # noqa: E731
-    meta = {"date": bl.machine_info([], {})["date"], "load_before": " ".join(load()), "runs": runs,
+    meta = {"date": bl.machine_info([], {})["date"], "load_before": load_average(), "runs": runs,
             "callgrind_iters": iters, "holdout": args.holdout, "smoke": smoke,
             "training": [dict(zip(("name", "workload", "weight", "env"), t.split(":", 3))) for t in args.training]}
     coverage = profile_coverage(tools["llvm-profdata"], args.profile)
@@ -197,7 +202,7 @@ def main(argv):
         for linkage, (a, b) in zip(("linked in", "preloaded"), pairs_for(bins[workload], libs)):
             print(f"  {workload} {linkage}: {runs} interleaved rounds ...", file=sys.stderr, flush=True)
             speed.append({"workload": workload, "linkage": linkage, **interleaved(a, b, params, runs)})
-    meta["load_after"] = " ".join(load())
+    meta["load_after"] = load_average()
     meta["machine"] = bl.machine_info(sorted({libs[BASE], libs[PGO]}), {})
     text = markdown(meta, coverage, changes, ir_rows, speed)
     with open(os.path.join(folder, "report.md"), "w") as f:
