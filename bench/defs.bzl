@@ -7,7 +7,15 @@ bench_runner: a Python tool (run by /usr/bin/python3 through tools/run_python.sh
 load("@rules_cc//cc:defs.bzl", "cc_binary")
 load("//configs:variants.bzl", "LAYOUT_VARIANT_NAMES", "LIBRARY_VARIANT_NAMES", "TOOL_COPTS", "VARIANT_NAMES", "allocator_suffix")
 
-WORKLOADS = ["mixed", "mixed_mt", "prodcons", "larson", "realloc_calloc", "medium_large"]
+WORKLOADS = [
+    "mixed",
+    "mixed_mt",
+    "prodcons",
+    "larson",
+    "realloc_calloc",
+    "medium_large",
+    "malloc_simple",
+]
 
 # Tags for targets that measure: never remote, never cached, never beside another test.
 BENCH_TAGS = ["exclusive", "no-remote", "no-cache", "manual"]
