@@ -1,10 +1,14 @@
-/* check.h -- the safety checks that Standard runs on the fast path (gated by configs/gates.def)
- * and the one way hakmem reports misuse: a single line on stderr naming the pointer, then abort.
+/* check.h -- the safety checks that the checked variants run on the fast path (gated by
+ * configs/gates.def) and the one way hakmem reports misuse: a single line on stderr naming the
+ * pointer, then abort.
  *
- * Double free: a free block carries a per-process random key in its second word (blocks are at
- * least 16 bytes); free of a block already holding the key is confirmed by walking the lists it
- * could be on before aborting, so user data that happens to match costs a walk, never a false
- * report. */
+ * Free checks (research box HAK_RB_LIVE_BITMAP, the default): the SuperSlab's live bitmap has
+ * the bit of a block's first granule set while the block is handed out. malloc sets it, free
+ * tests and clears it: a clear bit, or a pointer that is not 16-byte aligned, is a double free,
+ * an interior pointer or a block never handed out, and the slow path names which. No word of
+ * the block is read, so free never waits for the program's last stores into it.
+ * Box off: a per-process random key in a free block's second word marks it free; a free that
+ * finds the key is confirmed by walking the lists it could be on (no false report). */
 #ifndef HAKMEM_CHECK_H
 #define HAKMEM_CHECK_H
 
@@ -14,14 +18,46 @@
 __attribute__((noreturn, cold)) void hak_report_fatal(const char *check, const void *p,
                                                       const char *detail);
 __attribute__((noreturn, cold)) void hak_report_invalid_block(const void *p);
-/* The free checks the gates enable (block start, double free) for p in slab s. local_owner:
- * the calling thread's heap when it owns s (a key match is then confirmed by walking its
- * lists), NULL for a remote free (a key match is fatal). */
+/* The free checks the gates enable for p in slab s. local_owner: the calling thread's heap
+ * when it owns s, NULL for a remote free (then the live bit is cleared atomically; with the
+ * key design a key match is fatal, since another thread's lists cannot be walked). */
 void hak_free_run_checks(hak_heap *local_owner, hak_slab *s, void *p);
 /* Local free (h owns slab s) with the enabled checks, then the push. */
 HAK_NOINLINE void hak_free_checked(hak_heap *h, hak_slab *s, void *p);
 
 HAK_INLINE void hak_free_key_clear(void **block) { block[1] = NULL; }
+
+/* ---- the live bitmap ---------------------------------------------------------------------- */
+HAK_INLINE uint64_t *hak_live_word(const void *p) {
+    return &hak_ss_of(p)->live[((uintptr_t)p & HAK_SS_MASK) / (HAK_ALIGN * 64)];
+}
+HAK_INLINE uint64_t hak_live_bit(const void *p) {
+    return (uint64_t)1 << (((uintptr_t)p / HAK_ALIGN) & 63);
+}
+
+/* Malloc (the owning thread): p is handed out. Relaxed load and store, not a locked RMW: a
+ * remote free's atomic AND that lands in between is undone (its bit set again), which can only
+ * hide a later double free of that block, never report a false one. */
+HAK_INLINE void hak_live_set(void *p) {
+    uint64_t *w = hak_live_word(p);
+    __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | hak_live_bit(p), __ATOMIC_RELAXED);
+}
+
+/* Free by the owning thread: true, and the bit cleared, if p starts a handed-out block. */
+HAK_INLINE bool hak_live_take(void *p) {
+    uint64_t *w = hak_live_word(p);
+    uint64_t v = __atomic_load_n(w, __ATOMIC_RELAXED), bit = hak_live_bit(p);
+    if (HAK_UNLIKELY(((uintptr_t)p & (HAK_ALIGN - 1)) || !(v & bit))) return false;
+    __atomic_store_n(w, v & ~bit, __ATOMIC_RELAXED);
+    return true;
+}
+
+/* Free by another thread: the same, with an atomic AND (the owner writes the same word). */
+HAK_INLINE bool hak_live_take_remote(void *p) {
+    uint64_t bit = hak_live_bit(p);
+    if ((uintptr_t)p & (HAK_ALIGN - 1)) return false;
+    return (__atomic_fetch_and(hak_live_word(p), ~bit, __ATOMIC_RELAXED) & bit) != 0;
+}
 
 /* Is p the first byte of a block handed out from slab s (chunk metadata of p)? */
 HAK_INLINE bool hak_is_block_start(hak_slab *s, const void *p) {

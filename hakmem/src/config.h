@@ -51,6 +51,10 @@
 #define HAK_OBSERVE 0
 #endif
 
+#include "research_boxes.h"
+/* The checked variants track handed-out blocks in the SuperSlab's live bitmap (check.h). */
+#define HAK_LIVE_BITMAP (HAK_CHECKED_VARIANT && HAK_RB_LIVE_BITMAP)
+
 typedef struct hak_config {
 #define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) uint32_t name;
 #define HAK_COLD_GATE(name, env, kind, dflt, doc) uint32_t name;

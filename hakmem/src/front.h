@@ -19,8 +19,10 @@ HAK_INLINE void *hak_cache_pop(hak_heap *h, uint32_t cls) {
     if (HAK_UNLIKELY(!block)) return NULL;
     h->cache_head[cls] = hak_link_get(block);
     h->cache_room[cls]++;
-    /* Unconditional outside FAST: one store is cheaper than testing the gate. */
-    if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) hak_free_key_clear(block);
+    /* Checked variants: the block is handed out (live bit), whatever the gates say, so a free
+     * never tests them. Key design: one store is cheaper than testing the gate. */
+    if (HAK_LIVE_BITMAP) hak_live_set(block);
+    else if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) hak_free_key_clear(block);
     HAK_OBS_CLASS(h, alloc, cls);
     return block;
 }
@@ -66,9 +68,12 @@ HAK_INLINE bool hak_free_local(hak_heap *h, void *p) {
         hak_free_checked(h, s, p);
         return true;
     }
-    /* The double-free key: one compare, one store. Standard runs it whatever its gate says; a
-     * match goes to the slow path, which runs the checks the gates enable. */
-    if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) {
+    /* Standard: the live bit (a load, a test, a store into the SuperSlab header; no word of the
+     * block), or the key design's compare and store in the block. Either runs whatever the
+     * gates say; a failed test goes to the slow path, which runs the checks the gates enable. */
+    if (HAK_LIVE_BITMAP) {
+        if (HAK_UNLIKELY(!hak_live_take(p))) return false;
+    } else if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) {
         uintptr_t *word = p;
         if (HAK_UNLIKELY(word[1] == g_hak_free_key)) return false;
         word[1] = g_hak_free_key;

@@ -21,6 +21,23 @@
 #define HAK_RB_REMOTE_BATCH 0
 #endif
 
+/* HAK_RB_LIVE_BITMAP: the checked variants' free checks read no user memory. Each SuperSlab's
+ *   header chunk holds one bit per 16-byte granule of the SuperSlab, set while a block starting
+ *   there is handed out: malloc sets it, free tests and clears it, so one test answers "double
+ *   free", "interior pointer" and "never handed out" at once. 0 = the previous design, a random
+ *   key in every free block's second word (an 8-byte load of user memory on every free: after
+ *   byte-wise writes it waits for the stores to retire; docs/performance.md, "malloc_simple"). */
+#ifndef HAK_RB_LIVE_BITMAP
+#define HAK_RB_LIVE_BITMAP 1
+#endif
+
+/* HAK_RB_PLAIN_LINKS: Standard and OBSERVE store free-list links in plain form (the previous
+ *   default) instead of encoded and checked when followed (gate encode_free_list), for A/B of
+ *   what the protection costs. Hardened always encodes; FAST never does. */
+#ifndef HAK_RB_PLAIN_LINKS
+#define HAK_RB_PLAIN_LINKS 0
+#endif
+
 #define HAK_BLOCK_HEADER_BYTES (HAK_RB_TINY_HEADER ? 16u : 0u)
 
 #endif

@@ -49,10 +49,12 @@ static void list_remove(hak_superslab **head, hak_superslab *ss) {
 }
 
 /* The region kind of new SuperSlabs: the configuration is loaded before the first one is mapped
- * and never changes afterwards. */
+ * and never changes afterwards. The live bitmap checks block starts on the fast path, so only
+ * the key design sends Standard's checked frees to the slow path. */
 static uint8_t slab_region_kind(void) {
-    return !HAK_HOT_GATES_CONSTANT && hak_gate_check_invalid_free() ? HAK_SEG_SLAB_CHECKED
-                                                                     : HAK_SEG_SLAB;
+    return !HAK_HOT_GATES_CONSTANT && !HAK_LIVE_BITMAP && hak_gate_check_invalid_free()
+               ? HAK_SEG_SLAB_CHECKED
+               : HAK_SEG_SLAB;
 }
 
 static hak_superslab *superslab_map(void) {
@@ -129,6 +131,9 @@ static void slab_init(hak_superslab *ss, uint32_t first, struct hak_heap *owner,
         m->chunks = (uint8_t)k;
         __atomic_store_n(&m->owner, owner, __ATOMIC_RELEASE);
     }
+    if (HAK_LIVE_BITMAP) /* no block of the new slab is handed out yet */
+        memset(&ss->live[(size_t)first * HAK_LIVE_WORDS_PER_CHUNK], 0,
+               (size_t)k * HAK_LIVE_WORDS_PER_CHUNK * sizeof(uint64_t));
     hak_slab *head = &ss->meta[first];
     head->bump = head->block_base = (char *)ss + (size_t)first * HAK_CHUNK_SIZE;
     head->end = head->bump + (size_t)ci->capacity * ci->stride;

@@ -56,7 +56,14 @@ typedef struct hak_superslab {
     struct hak_superslab *next, *prev; /* global list: partially used, or warm pool */
     uint64_t pad[4];
     hak_slab meta[HAK_CHUNKS_PER_SS];
+    /* Research box HAK_RB_LIVE_BITMAP (checked variants): bit g is set while the block starting
+     * at granule g (16 bytes) of this SuperSlab is handed out. Written by the owning thread with
+     * plain (relaxed) stores, cleared by other threads with an atomic AND (check.h). */
+    uint64_t live[HAK_SS_SIZE / HAK_ALIGN / 64];
 } hak_superslab;
+
+#define HAK_LIVE_WORDS_PER_CHUNK (HAK_CHUNK_SIZE / HAK_ALIGN / 64)
+_Static_assert(sizeof(hak_superslab) <= HAK_CHUNK_SIZE, "the SuperSlab header fits in chunk 0");
 
 #define HAK_SS_MAGIC 0x48414b4d454d5353ull /* "HAKMEMSS" */
 #define HAK_SS_ALL_CHUNKS 0xfffffffeu      /* chunk 0 holds this header */
