@@ -31,8 +31,10 @@ HAK_INLINE void hak_free_key_clear(void **block) { block[1] = NULL; }
 HAK_INLINE uint64_t *hak_live_word(const void *p) {
     return &hak_ss_of(p)->live[((uintptr_t)p & HAK_SS_MASK) / (HAK_ALIGN * 64)];
 }
-HAK_INLINE uint64_t hak_live_bit(const void *p) {
-    return (uint64_t)1 << (((uintptr_t)p / HAK_ALIGN) & 63);
+/* The bit's index in its word. Tests are written as shifts of the word, not masks built with
+ * 1 << i, so the compiler emits bt/bts/btr and no mask register. */
+HAK_INLINE unsigned hak_live_index(const void *p) {
+    return (unsigned)((uintptr_t)p / HAK_ALIGN) & 63u;
 }
 
 /* Malloc (the owning thread): p is handed out. Relaxed load and store, not a locked RMW: a
@@ -40,30 +42,35 @@ HAK_INLINE uint64_t hak_live_bit(const void *p) {
  * hide a later double free of that block, never report a false one. */
 HAK_INLINE void hak_live_set(void *p) {
     uint64_t *w = hak_live_word(p);
-    __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | hak_live_bit(p), __ATOMIC_RELAXED);
+    uint64_t v = __atomic_load_n(w, __ATOMIC_RELAXED) | (uint64_t)1 << hak_live_index(p);
+    __atomic_store_n(w, v, __ATOMIC_RELAXED);
 }
 
 /* Free by the owning thread: true, and the bit cleared, if p starts a handed-out block. */
 HAK_INLINE bool hak_live_take(void *p) {
     uint64_t *w = hak_live_word(p);
-    uint64_t v = __atomic_load_n(w, __ATOMIC_RELAXED), bit = hak_live_bit(p);
-    if (HAK_UNLIKELY(((uintptr_t)p & (HAK_ALIGN - 1)) || !(v & bit))) return false;
-    __atomic_store_n(w, v & ~bit, __ATOMIC_RELAXED);
+    uint64_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
+    unsigned i = hak_live_index(p);
+    if (HAK_UNLIKELY(((uintptr_t)p & (HAK_ALIGN - 1)) || !((v >> i) & 1))) return false;
+    __atomic_store_n(w, v & ~((uint64_t)1 << i), __ATOMIC_RELAXED);
     return true;
 }
 
 /* Free by another thread: the same, with an atomic AND (the owner writes the same word). */
 HAK_INLINE bool hak_live_take_remote(void *p) {
-    uint64_t bit = hak_live_bit(p);
+    uint64_t bit = (uint64_t)1 << hak_live_index(p);
     if ((uintptr_t)p & (HAK_ALIGN - 1)) return false;
     return (__atomic_fetch_and(hak_live_word(p), ~bit, __ATOMIC_RELAXED) & bit) != 0;
 }
 
-/* Is p the first byte of a block handed out from slab s (chunk metadata of p)? */
+/* Is p the first byte of a block handed out from slab s (chunk metadata of p)? The offset in the
+ * slab comes from p's place in its chunk and the chunk's index in the slab (a slab starts on a
+ * chunk boundary), so only p's own chunk metadata and the head's bump pointer are read. */
 HAK_INLINE bool hak_is_block_start(hak_slab *s, const void *p) {
-    hak_slab *head = s - s->head_offset;
-    uintptr_t off = (uintptr_t)p - (uintptr_t)head->block_base - HAK_BLOCK_HEADER_BYTES;
-    return hak_class_divides(&g_hak_classes[s->cls], (uint32_t)off) && (const char *)p < head->bump;
+    uint32_t off = (uint32_t)((uintptr_t)p & (HAK_CHUNK_SIZE - 1)) +
+                   ((uint32_t)s->head_offset << HAK_CHUNK_SHIFT) - HAK_BLOCK_HEADER_BYTES;
+    return hak_class_divides(&g_hak_classes[s->cls], off) &&
+           (const char *)p < (s - s->head_offset)->bump;
 }
 
 #endif

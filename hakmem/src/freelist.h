@@ -32,7 +32,8 @@ HAK_INLINE void *hak_link_get(const void *block) {
     uintptr_t v = *(const uintptr_t *)block;
     if (hak_gate_encode_free_list()) {
         v ^= hak_link_mask(block);
-        if (HAK_UNLIKELY(v && !hak_seg_is_slab(hak_segmap_kind(v)))) hak_report_corrupt_link(block);
+        /* NULL's region is no SuperSlab either: the common case costs one test. */
+        if (HAK_UNLIKELY(!hak_seg_is_slab(hak_segmap_kind(v))) && v) hak_report_corrupt_link(block);
     }
     return (void *)v;
 }

@@ -75,7 +75,7 @@ HAK_INLINE bool hak_free_local(hak_heap *h, void *p) {
         if (HAK_UNLIKELY(!hak_live_take(p))) return false;
     } else if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) {
         uintptr_t *word = p;
-        if (HAK_UNLIKELY(word[1] == g_hak_free_key)) return false;
+        if (HAK_UNLIKELY(!hak_is_block_start(s, p) || word[1] == g_hak_free_key)) return false;
         word[1] = g_hak_free_key;
     }
     hak_cache_push(h, s->cls, p);

@@ -48,15 +48,6 @@ static void list_remove(hak_superslab **head, hak_superslab *ss) {
     ss->next = ss->prev = NULL;
 }
 
-/* The region kind of new SuperSlabs: the configuration is loaded before the first one is mapped
- * and never changes afterwards. The live bitmap checks block starts on the fast path, so only
- * the key design sends Standard's checked frees to the slow path. */
-static uint8_t slab_region_kind(void) {
-    return !HAK_HOT_GATES_CONSTANT && !HAK_LIVE_BITMAP && hak_gate_check_invalid_free()
-               ? HAK_SEG_SLAB_CHECKED
-               : HAK_SEG_SLAB;
-}
-
 static hak_superslab *superslab_map(void) {
     hak_superslab *ss = hak_os_map(HAK_SS_SIZE, HAK_SS_SIZE);
     if (!ss) return NULL;
@@ -64,7 +55,7 @@ static hak_superslab *superslab_map(void) {
     ss->magic = HAK_SS_MAGIC;
     ss->free_chunks = HAK_SS_ALL_CHUNKS;
     ss->dirty_chunks = 0;
-    hak_segmap_set(ss, HAK_SS_SIZE, slab_region_kind());
+    hak_segmap_set(ss, HAK_SS_SIZE, HAK_SEG_SLAB);
     return ss;
 }
 

@@ -15,9 +15,7 @@
 
 struct hak_heap;
 
-/* SLAB_CHECKED: a SuperSlab whose frees all take the slow path, where the block-start check runs
- * (Standard with HAKMEM_CHECK_INVALID_FREE=1), so the free fast path never tests that gate. */
-enum { HAK_SEG_NONE = 0, HAK_SEG_SLAB = 1, HAK_SEG_HUGE = 2, HAK_SEG_SLAB_CHECKED = 3 };
+enum { HAK_SEG_NONE = 0, HAK_SEG_SLAB = 1, HAK_SEG_HUGE = 2 };
 #define HAK_SEGMAP_ENTRIES ((size_t)1 << (47u - HAK_SS_SHIFT)) /* 47-bit user address space */
 
 /* 64 MiB of .bss, untouched (and so free) except for the bytes of regions we own. */
@@ -26,10 +24,8 @@ extern uint8_t g_hak_segmap[HAK_SEGMAP_ENTRIES];
 HAK_INLINE uint8_t hak_segmap_kind(uintptr_t addr) {
     return g_hak_segmap[(addr >> HAK_SS_SHIFT) & (HAK_SEGMAP_ENTRIES - 1)];
 }
-/* Both slab kinds have bit 0 set, so this is one test (hardened runs it on every link followed). */
-HAK_INLINE bool hak_seg_is_slab(uint8_t kind) { return (kind & HAK_SEG_SLAB) != 0; }
-_Static_assert((HAK_SEG_SLAB_CHECKED & HAK_SEG_SLAB) && !(HAK_SEG_HUGE & HAK_SEG_SLAB),
-               "hak_seg_is_slab tests bit 0");
+/* One test on every link followed (checked variants). */
+HAK_INLINE bool hak_seg_is_slab(uint8_t kind) { return kind == HAK_SEG_SLAB; }
 
 /* Metadata of one 64 KiB chunk. A slab spans 1..16 chunks; every chunk of it carries the fields
  * the free path reads (owner, cls) so free never needs to find the slab head. */

@@ -1,11 +1,12 @@
-/* death_test.c -- Standard/Observe free() checks: a forked child does a double free, frees a
- * stack address or a pointer into a foreign mmap, and (when HAKMEM_CHECK_INVALID_FREE=1, the
- * death_interior_test targets) an interior pointer; the child must die of SIGABRT and its stderr
- * must hold one line naming the pointer ("%p") and saying "double free" or "invalid free".
- * Double frees cover every size range: 48 B, 3000 B, 200 KiB (slab) and 3 MiB (huge). The parent's
- * own blocks carry patterns that must be intact after all the children died.
- * HARDENED also overwrites a free block's link word and must abort on the next malloc.
- * (FAST compiles the checks out, so this test is not built for it.) */
+/* death_test.c -- the checked variants' defaults: a forked child does a double free (also after
+ * writing into the freed block, which a check kept in the block itself would miss), frees a
+ * stack address, a pointer into a foreign mmap or (unless HAKMEM_CHECK_INVALID_FREE=0, the
+ * death_interior_off_test targets) an interior pointer, or poisons a free list (overwrites a
+ * free block's link, glibc's tcache-poisoning shape); the child must die of SIGABRT and its
+ * stderr must hold one line naming the pointer ("%p") and the check ("double free", "invalid
+ * free", "corruption"). Double frees cover every size range: 48 B, 3000 B, 200 KiB (slab) and
+ * 3 MiB (huge). The parent's own blocks carry patterns that must be intact after all the children
+ * died. (FAST compiles the checks out, so this test is not built for it.) */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <signal.h>
@@ -31,7 +32,16 @@ static void do_double_free(void *p) {
 
 static void do_single_free(void *p) { free(p); }
 
-#if defined(HAK_VARIANT_HARDENED)
+/* Double free through a dangling pointer the program wrote through in between. */
+static void do_double_free_after_reuse(void *p) {
+    free(p);
+    memset(p, 0x5a, 48);
+    free(p);
+    void *volatile a = malloc(48), *volatile b = malloc(48); /* would be the same block twice */
+    (void)a;
+    (void)b;
+}
+
 /* Use after free: overwrite a free block's link word, then allocate through it. */
 static void do_overwrite_free_link(void *p) {
     free(p);
@@ -41,7 +51,23 @@ static void do_overwrite_free_link(void *p) {
         (void)q;
     }
 }
-#endif
+
+/* glibc's tcache-poisoning shape: free two blocks, aim the later one's link at a stack buffer,
+ * malloc twice; the second malloc would return the forged address. */
+static void *g_first_victim;
+static void do_poison_free_list(void *second) {
+    static char target[64] __attribute__((aligned(16)));
+    free(g_first_victim);
+    free(second);
+    *(void **)second = target;
+    void *volatile a = malloc(48), *volatile b = malloc(48);
+    if (b == (void *)target) {
+        static const char msg[] = "malloc returned the forged address\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+    }
+    (void)a;
+}
 
 static int contains(const char *hay, const char *needle);
 
@@ -133,18 +159,26 @@ int main(void) {
 
     char *blk = malloc(64);
     CHECK(blk != NULL);
+    void *reused = malloc(48);
+    CHECK(reused != NULL);
+    expect_abort("double free after writing the freed block", do_double_free_after_reuse, reused,
+                 "double free");
+
     const char *interior = getenv("HAKMEM_CHECK_INVALID_FREE");
-    if (interior && strcmp(interior, "1") == 0) {
+    if (!interior || strcmp(interior, "0") != 0) {
         expect_abort("interior pointer (64 B block + 16)", do_single_free, blk + 16, "invalid free");
         expect_abort("interior pointer (200000 B block + 4096)", do_single_free,
                      (char *)large + 4096, "invalid free");
     }
 
-#if defined(HAK_VARIANT_HARDENED)
     void *victim = malloc(48);
     CHECK(victim != NULL);
     expect_abort("overwritten free-list link", do_overwrite_free_link, victim, "corruption");
-#endif
+    g_first_victim = malloc(48);
+    void *second = malloc(48);
+    CHECK(g_first_victim && second);
+    expect_abort("poisoned free list (two frees, forged link, two mallocs)", do_poison_free_list,
+                 second, "corruption");
 
     char stack_buf[256];
     memset(stack_buf, 0, sizeof stack_buf);
@@ -164,5 +198,9 @@ int main(void) {
         free(parent_blocks[i]);
     }
     free(blk);
+    free(reused);
+    free(victim);
+    free(g_first_victim);
+    free(second);
     return check_summary();
 }
