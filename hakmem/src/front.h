@@ -69,8 +69,9 @@ HAK_INLINE bool hak_free_local(hak_heap *h, void *p) {
         return true;
     }
     /* Standard: the live bit (a load, a test, a store into the SuperSlab header; no word of the
-     * block), or the key design's compare and store in the block. Either runs whatever the
-     * gates say; a failed test goes to the slow path, which runs the checks the gates enable. */
+     * block), or with the box off the block-start multiply and the key's compare and store in
+     * the block. Either runs whatever the gates say; a failed test goes to the slow path, which
+     * runs the checks the gates enable. */
     if (HAK_LIVE_BITMAP) {
         if (HAK_UNLIKELY(!hak_live_take(p))) return false;
     } else if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) {
