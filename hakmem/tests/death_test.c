@@ -1,14 +1,16 @@
 /* death_test.c -- the checked variants' defaults: a forked child does a double free (also after
  * writing into the freed block, which a check kept in the block itself would miss), frees a
  * stack address, a pointer into a foreign mmap or (unless HAKMEM_CHECK_INVALID_FREE=0, the
- * death_interior_off_test targets) an interior pointer, or poisons a free list (overwrites a
- * free block's link, glibc's tcache-poisoning shape); the child must die of SIGABRT and its
- * stderr must hold one line naming the pointer ("%p") and the check ("double free", "invalid
- * free", "corruption"). Double frees cover every size range: 48 B, 3000 B, 200 KiB (slab) and
- * 3 MiB (huge). The parent's own blocks carry patterns that must be intact after all the children
- * died. (FAST compiles the checks out, so this test is not built for it.) */
+ * death_interior_off_test targets) an interior pointer, frees a block twice from another thread
+ * (or there and then here), or poisons a free list (overwrites a free block's link, glibc's
+ * tcache-poisoning shape); the child must die of SIGABRT and its stderr must hold one line
+ * naming the pointer ("%p") and the check ("double free", "invalid free", "corruption").
+ * Double frees cover every size range: 48 B, 3000 B, 200 KiB (slab) and 3 MiB (huge). The
+ * parent's own blocks carry patterns that must be intact after all the children died.
+ * (FAST compiles the checks out, so this test is not built for it.) */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +42,26 @@ static void do_double_free_after_reuse(void *p) {
     void *volatile a = malloc(48), *volatile b = malloc(48); /* would be the same block twice */
     (void)a;
     (void)b;
+}
+
+/* Frees from another thread: twice there, or once there and once here (the owner). */
+static void *free_twice_thread(void *p) {
+    free(p);
+    free(p);
+    return NULL;
+}
+static void *free_once_thread(void *p) {
+    free(p);
+    return NULL;
+}
+static void run_in_thread(void *(*fn)(void *), void *p) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, fn, p) == 0) pthread_join(t, NULL);
+}
+static void do_remote_double_free(void *p) { run_in_thread(free_twice_thread, p); }
+static void do_remote_then_local_free(void *p) {
+    run_in_thread(free_once_thread, p);
+    free(p);
 }
 
 /* Use after free: overwrite a free block's link word, then allocate through it. */
@@ -159,6 +181,10 @@ int main(void) {
 
     char *blk = malloc(64);
     CHECK(blk != NULL);
+    expect_abort("double free from another thread", do_remote_double_free, tiny, "double free");
+    expect_abort("free from another thread, then here", do_remote_then_local_free, tiny,
+                 "double free");
+
     void *reused = malloc(48);
     CHECK(reused != NULL);
     expect_abort("double free after writing the freed block", do_double_free_after_reuse, reused,
