@@ -12,9 +12,12 @@ LLVM_BIN = LLVM_ROOT + "/bin"
 LLVM_TOOLS = {
     "clang": LLVM_BIN + "/clang",
     "clang++": LLVM_BIN + "/clang++",
+    "clang-cpp": LLVM_BIN + "/clang-cpp",
     "ld.lld": LLVM_BIN + "/ld.lld",
     "llvm-ar": LLVM_BIN + "/llvm-ar",
     "llvm-nm": LLVM_BIN + "/llvm-nm",
+    "llvm-cov": LLVM_BIN + "/llvm-cov",
+    "llvm-dwp": LLVM_BIN + "/llvm-dwp",
     "llvm-objcopy": LLVM_BIN + "/llvm-objcopy",
     "llvm-objdump": LLVM_BIN + "/llvm-objdump",
     "llvm-readelf": LLVM_BIN + "/llvm-readelf",
@@ -24,6 +27,10 @@ LLVM_TOOLS = {
     "perf2bolt": LLVM_BIN + "/perf2bolt",
     "merge-fdata": LLVM_BIN + "/merge-fdata",
 }
+
+# clang's own headers (stddef.h, sanitizer interfaces, ...) and sanitizer ignore lists; the C/C++
+# toolchain declares them as built-in include directories.
+LLVM_CLANG_RESOURCE_DIR = LLVM_ROOT + "/lib/clang/19"
 
 # llvm-bolt -instrument links this runtime into the instrumented binary. Debian's llvm-bolt-19
 # wrapper looks for it at /usr/lib/libbolt_rt_instr.a and fails; pass this path explicitly.
