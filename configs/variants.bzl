@@ -192,3 +192,30 @@ def variant_config_select(label_pattern):
         "//configs:variant_" + v: label_pattern % v
         for v in VARIANT_NAMES
     })
+
+# Post-link variants: made from another variant's linked outputs by a tool (bolt/), never compiled
+# from source, so they are not in VARIANT_NAMES (hakmem/defs.bzl would try to compile them). Each
+# names its "base" variant and the workloads whose linked-in bench binary it also rewrites (every
+# other workload uses its library preloaded). bolt/BUILD.bazel builds
+#   //bolt:libhakmem_D.so  and  //bolt:<w>_D  for each derived variant D and w in its "workloads".
+# A derived binary runs its base variant's code, so it reports its base's name (hak_variant_name).
+DERIVED_VARIANTS = {
+    # FAST laid out by llvm-bolt from a profile of the training table (docs/bolt.md).
+    "fast_bolt": {
+        "base": "fast",
+        "tool": "bolt",
+        "workloads": ["mixed"],
+    },
+}
+
+DERIVED_VARIANT_NAMES = ["fast_bolt"]
+
+def derived_library(d):
+    """The LD_PRELOAD library of derived variant d."""
+    return "//%s:libhakmem_%s.so" % (DERIVED_VARIANTS[d]["tool"], d)
+
+def derived_binary(d, workload):
+    """The linked-in bench binary of derived variant d for `workload`, or None if d has none."""
+    if workload not in DERIVED_VARIANTS[d]["workloads"]:
+        return None
+    return "//%s:%s_%s" % (DERIVED_VARIANTS[d]["tool"], workload, d)
