@@ -5,7 +5,19 @@ bench_runner: a Python tool (run by /usr/bin/python3 through tools/run_python.sh
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary")
-load("//configs:variants.bzl", "LAYOUT_VARIANT_NAMES", "LIBRARY_VARIANT_NAMES", "TOOL_COPTS", "VARIANT_NAMES", "allocator_suffix")
+load(
+    "//configs:variants.bzl",
+    "DERIVED_VARIANTS",
+    "DERIVED_VARIANT_NAMES",
+    "LAYOUT_VARIANT_NAMES",
+    "LIBRARY_VARIANT_NAMES",
+    "TOOL_COPTS",
+    "VARIANT_NAMES",
+    "allocator_suffix",
+    "derived_binary",
+    "derived_default_set",
+    "derived_library",
+)
 
 WORKLOADS = [
     "mixed",
@@ -62,7 +74,8 @@ def layout_binaries(name):
 def allocator_bins(workload):
     """(data labels, args) handing every allocator's binary of `workload` to a Python tool.
     Keys: plain, system, mimalloc, hakmem-<v>, plus preload libraries hakmem-<v>.so (v with
-    dashes: hakmem-fast-pgo)."""
+    dashes: hakmem-fast-pgo); derived variants (bolt/) add their library and, where they have
+    one, their linked-in binary."""
     labels = [":" + workload, ":%s_system" % workload, ":%s_mimalloc" % workload]
     args = [
         "--bin=plain=$(rootpath :%s)" % workload,
@@ -74,6 +87,15 @@ def allocator_bins(workload):
         args.append("--bin=hakmem-%s=$(rootpath :%s_%s)" % (allocator_suffix(v), workload, v))
         labels.append("//hakmem:libhakmem_%s.so" % v)
         args.append("--preload-lib=hakmem-%s=$(rootpath //hakmem:libhakmem_%s.so)" % (allocator_suffix(v), v))
+    for d in DERIVED_VARIANT_NAMES:
+        # A post-link copy (bolt/) runs its base's code, so it reports its base's name.
+        key = "hakmem-" + allocator_suffix(d)
+        args.append("--reports-as=%s=hakmem-%s" % (key, allocator_suffix(DERIVED_VARIANTS[d]["base"])))
+        labels.append(derived_library(d))
+        args.append("--preload-lib=%s=$(rootpath %s)" % (key, derived_library(d)))
+        if derived_binary(d, workload):
+            labels.append(derived_binary(d, workload))
+            args.append("--bin=%s=$(rootpath %s)" % (key, derived_binary(d, workload)))
     return labels, args
 
 def build_info_args():
@@ -84,6 +106,9 @@ def build_info_args():
     }) + select({
         "//configs:pgo": ["--pgo=1"],
         "//conditions:default": ["--pgo=0"],
+    }) + select({
+        "//configs:bolt": ["--default-set=" + ",".join(derived_default_set("bolt"))],
+        "//conditions:default": [],
     }) + ["--compilation-mode=$(COMPILATION_MODE)"]
 
 def bench_runner(name, script, workload, extra_args = []):
@@ -111,6 +136,9 @@ def _smoke_flavors():
     for v in VARIANT_NAMES:
         flavors.append((v, "_" + v, "hakmem-" + allocator_suffix(v), None))
         flavors.append((v + "_preload", "", "hakmem-" + allocator_suffix(v), "//hakmem:libhakmem_%s.so" % v))
+    for d in DERIVED_VARIANT_NAMES:
+        base = DERIVED_VARIANTS[d]["base"]
+        flavors.append((d + "_preload", "", "hakmem-" + allocator_suffix(base), derived_library(d)))
     return flavors
 
 # The long-run tools smoke_tools_test exercises.

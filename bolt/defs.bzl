@@ -117,7 +117,12 @@ def _optimize_impl(ctx):
         mnemonic = "BoltOptimize",
         progress_message = "BOLT-optimizing %s" % ctx.file.src.short_path,
     )
-    return [DefaultInfo(files = depset([out]), executable = out if ctx.attr._executable else None)]
+    # The file itself is the runfiles: a test or runner that lists it in `data` finds it there.
+    return [DefaultInfo(
+        files = depset([out]),
+        runfiles = ctx.runfiles(files = [out]),
+        executable = out if ctx.attr._executable else None,
+    )]
 
 _OPTIMIZE_ATTRS = dict(
     _STEP_ATTRS,

@@ -35,12 +35,19 @@ def parse_pairs(items, flag):
     return pairs
 
 
-def known_allocators(bins, preload_libs):
-    """Every allocator that can be run with these binaries, in report order."""
+def known_allocators(bins, preload_libs, reports_as=None):
+    """Every allocator that can be run with these binaries, in report order. reports_as maps a
+    key to the allocator name its binaries report (a BOLTed copy reports its base variant)."""
     table = []
-    variants = [k[len("hakmem-"):] for k in bins if k.startswith("hakmem-")]
+
+    def expect(key):
+        return (reports_as or {}).get(key, key)
+
+    keys = list(bins) + [k for k in preload_libs if k not in bins]
+    variants = [k[len("hakmem-"):] for k in keys if k.startswith("hakmem-")]
     for v in variants:
-        table.append(Allocator("hakmem-" + v, bins["hakmem-" + v], "same-binary", "hakmem-" + v))
+        if "hakmem-" + v in bins:
+            table.append(Allocator("hakmem-" + v, bins["hakmem-" + v], "same-binary", expect("hakmem-" + v)))
     if "hakmem-standard" in bins:
         table.append(Allocator("libc-same-binary", bins["hakmem-standard"], "same-binary", "hakmem-standard",
                                {"HAKMEM_FORCE_LIBC_ALLOC": "1"}))
@@ -54,7 +61,7 @@ def known_allocators(bins, preload_libs):
     if "plain" in bins:
         for v in variants:
             if "hakmem-" + v in preload_libs:
-                table.append(Allocator("hakmem-%s-preload" % v, bins["plain"], "preload", "hakmem-" + v,
+                table.append(Allocator("hakmem-%s-preload" % v, bins["plain"], "preload", expect("hakmem-" + v),
                                        {"LD_PRELOAD": preload_libs["hakmem-" + v]}))
     return table
 
@@ -98,7 +105,12 @@ def select_allocators(table, text, default=None):
 
 def selected_from_args(args, default=None):
     """The allocators a tool runs: every one its --bin/--preload-lib arguments make possible,
-    narrowed by ALLOCATORS (else `default`, else the --config's set, else the seed's set)."""
-    table = known_allocators(parse_pairs(args.bin, "--bin"), parse_pairs(args.preload_lib, "--preload-lib"))
+    narrowed by ALLOCATORS (else the build's --default-set, else `default`, else the --config's
+    set, else the seed's set)."""
+    reports_as = dict(split_key_value(item, "--reports-as") for item in args.reports_as)
+    table = known_allocators(parse_pairs(args.bin, "--bin"), parse_pairs(args.preload_lib, "--preload-lib"),
+                             reports_as)
+    if args.default_set:
+        default = args.default_set.split(",")
     return select_allocators(table, os.environ.get("ALLOCATORS", ""),
                              default or CONFIG_DEFAULT_SETS.get(getattr(args, "variant", None)))
