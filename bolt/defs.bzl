@@ -10,6 +10,7 @@ Every step runs bolt/tools/bolt_step.py, which checks the input and the output (
 input"); tools come from toolchain/llvm.bzl, flags from bolt/flags.bzl, runs from pgo/training.bzl.
 """
 
+load("//configs:variants.bzl", "DERIVED_VARIANTS")
 load("//toolchain:llvm.bzl", "BOLT_INSTR_RUNTIME", "llvm_tool")
 load("//pgo:training.bzl", "TRAINING")
 load(":flags.bzl", "INSTRUMENT_FLAGS", "OPTIMIZE_FLAGS")
@@ -176,3 +177,17 @@ def bolt_variant(name, library, binaries, plain_binary):
         bolt_instrument(name = out + ".instr", src = binary)
         bolt_profile(name = out + ".fdata", instrumented = out + ".instr", **_training_attrs(entries))
         bolt_binary(name = out, src = binary, profile = out + ".fdata")
+
+def bolt_report_outputs(variants):
+    """(data, args) giving bolt/tools/report.py every BOLTed output of `variants` with its input,
+    its optimize log and its training log."""
+    data, args = [], []
+    for d in variants:
+        spec = DERIVED_VARIANTS[d]
+        pairs = [("libhakmem_%s.so" % d, "//hakmem:libhakmem_%s.so" % spec["base"])]
+        pairs += [("%s_%s" % (w, d), "//bench:%s_%s" % (w, spec["base"])) for w in spec["workloads"]]
+        for out, src in pairs:
+            files = [src, ":" + out, ":%s.log" % out, ":%s.fdata.log" % out]
+            data += files
+            args += ["--output", out] + ["$(rootpath %s)" % f for f in files]
+    return data, args

@@ -45,4 +45,7 @@ OPTIMIZE_FLAGS = [
     # Print the profile-weighted dynamic statistics before and after: the evidence that the
     # layout changed what the profile says it should (kept in the build's .log output).
     "-dyno-stats",
+    # List the functions by executed instructions (BOLT's own reading of the profile), so the
+    # report can show where the hot ones went without parsing .fdata itself.
+    "-print-sorted-by=executed-instructions",
 ]

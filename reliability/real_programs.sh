@@ -91,7 +91,7 @@ compare() {
   for lib in "${libs[@]}"; do
     local v t=$SECONDS
     local out="$work/$name.$(basename "$lib")"
-    v=$(variant_of "$lib")
+    v="$(variant_of "$lib") ($(basename "$lib"))" # two libraries may share a variant (a BOLTed copy)
     if ! "$task" "$lib" >"$out" 2>"$out.err"; then
       fail "$name under $v: exit status non-zero; stderr: $(tail -n 5 "$out.err")"
     elif grep -q 'cannot be preloaded' "$out.err"; then
