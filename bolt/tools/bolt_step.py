@@ -74,8 +74,10 @@ def merge(args):
     with open(args.output, "w") as out:
         proc = subprocess.run([args.merge_fdata] + inputs, stdout=out, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
+        os.unlink(args.output)
         raise StepError(f"merge-fdata failed (exit code {proc.returncode}):\n{proc.stderr.strip()}")
     if os.path.getsize(args.output) == 0:
+        os.unlink(args.output)
         raise StepError(f"merge-fdata wrote an empty profile from {len(inputs)} inputs")
     with open(args.log, "w") as f:
         json.dump({"merge_fdata_inputs": inputs, "runs": runs}, f, indent=2)
@@ -96,8 +98,8 @@ def optimize(args):
     profiled = PROFILED.search(out)
     if not profiled or int(profiled.group(1)) == 0:
         os.unlink(args.output)
-        raise StepError(f"no function of {args.input} matched the profile {args.profile}: it was"
-                        " trained on another build; rebuild the profile (bazel clean) and report it")
+        raise StepError(f"no function of {args.input} matched the profile {args.profile}: the"
+                        " profile comes from another binary (in the Bazel graph that is a bug of bolt/)")
     stale = STALE.search(out)
     if stale:
         os.unlink(args.output)
