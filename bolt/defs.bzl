@@ -24,23 +24,28 @@ _STEP_ATTRS = {
 def _step_args(ctx, step):
     return [ctx.file._step.path, step]
 
-def _instrument_impl(ctx):
+def _run_bolt(ctx, step, extra_args, extra_inputs, flags, mnemonic, verb):
+    """One llvm-bolt step on ctx.file.src into a file named like the target (+ its .log)."""
     out = ctx.actions.declare_file(ctx.label.name)
     ctx.actions.run(
         executable = ctx.file._python,
-        arguments = _step_args(ctx, "instrument") + [
+        arguments = _step_args(ctx, step) + [
             "--llvm-bolt=" + llvm_tool("llvm-bolt"),
             "--llvm-readelf=" + llvm_tool("llvm-readelf"),
-            "--runtime=" + BOLT_INSTR_RUNTIME,
             "--input=" + ctx.file.src.path,
             "--output=" + out.path,
             "--log=" + ctx.outputs.log.path,
-        ] + ["--flag=" + f for f in INSTRUMENT_FLAGS],
-        inputs = [ctx.file.src, ctx.file._step],
+        ] + extra_args + ["--flag=" + f for f in flags],
+        inputs = [ctx.file.src, ctx.file._step] + extra_inputs,
         outputs = [out, ctx.outputs.log],
-        mnemonic = "BoltInstrument",
-        progress_message = "BOLT-instrumenting %s" % ctx.file.src.short_path,
+        mnemonic = mnemonic,
+        progress_message = "%s %s" % (verb, ctx.file.src.short_path),
     )
+    return out
+
+def _instrument_impl(ctx):
+    out = _run_bolt(ctx, "instrument", ["--runtime=" + BOLT_INSTR_RUNTIME], [], INSTRUMENT_FLAGS,
+                    "BoltInstrument", "BOLT-instrumenting")
     return [DefaultInfo(files = depset([out]))]
 
 bolt_instrument = rule(
@@ -102,22 +107,9 @@ bolt_profile = rule(
 )
 
 def _optimize_impl(ctx):
-    out = ctx.actions.declare_file(ctx.label.name)
-    ctx.actions.run(
-        executable = ctx.file._python,
-        arguments = _step_args(ctx, "optimize") + [
-            "--llvm-bolt=" + llvm_tool("llvm-bolt"),
-            "--llvm-readelf=" + llvm_tool("llvm-readelf"),
-            "--input=" + ctx.file.src.path,
-            "--profile=" + ctx.file.profile.path,
-            "--output=" + out.path,
-            "--log=" + ctx.outputs.log.path,
-        ] + ["--flag=" + f for f in OPTIMIZE_FLAGS],
-        inputs = [ctx.file.src, ctx.file.profile, ctx.file._step],
-        outputs = [out, ctx.outputs.log],
-        mnemonic = "BoltOptimize",
-        progress_message = "BOLT-optimizing %s" % ctx.file.src.short_path,
-    )
+    out = _run_bolt(ctx, "optimize", ["--profile=" + ctx.file.profile.path], [ctx.file.profile],
+                    OPTIMIZE_FLAGS, "BoltOptimize", "BOLT-optimizing")
+
     # The file itself is the runfiles: a test or runner that lists it in `data` finds it there.
     return [DefaultInfo(
         files = depset([out]),
