@@ -201,16 +201,16 @@ def variant_config_select(label_pattern):
 # A derived binary runs its base variant's code, so it reports its base's name (hak_variant_name).
 # "compare": the variants bench runners list beside it under --config=fast_pgo_bolt (.bazelrc).
 DERIVED_VARIANTS = {
-    # FAST laid out by llvm-bolt from a profile of the training table (docs/bolt.md).
-    "fast_bolt": {
-        "base": "fast",
+    # FAST_PGO laid out by llvm-bolt from a profile of the training table (docs/bolt.md).
+    "fast_pgo_bolt": {
+        "base": "fast_pgo",
         "tool": "bolt",
         "workloads": ["mixed"],
-        "compare": ["fast"],
+        "compare": ["fast", "fast_pgo"],
     },
 }
 
-DERIVED_VARIANT_NAMES = ["fast_bolt"]
+DERIVED_VARIANT_NAMES = ["fast_pgo_bolt"]
 
 def derived_library(d):
     """The LD_PRELOAD library of derived variant d."""
@@ -229,5 +229,5 @@ def derived_default_set(tool):
     for d in DERIVED_VARIANT_NAMES:
         if DERIVED_VARIANTS[d]["tool"] == tool:
             shown += [v for v in DERIVED_VARIANTS[d]["compare"] + [d] if v not in shown]
-    return [a for v in shown for a in ["hakmem-" + v, "hakmem-%s-preload" % v]] + \
+    return [a for v in shown for a in ["hakmem-" + allocator_suffix(v), "hakmem-%s-preload" % allocator_suffix(v)]] + \
            ["mimalloc-linked", "mimalloc-preload"]
