@@ -15,7 +15,6 @@ load(
     "VARIANT_NAMES",
     "allocator_suffix",
     "derived_binary",
-    "derived_default_set",
     "derived_library",
 )
 
@@ -106,9 +105,6 @@ def build_info_args():
     }) + select({
         "//configs:pgo": ["--pgo=1"],
         "//conditions:default": ["--pgo=0"],
-    }) + select({
-        "//configs:bolt": ["--default-set=" + ",".join(derived_default_set("bolt"))],
-        "//conditions:default": [],
     }) + ["--compilation-mode=$(COMPILATION_MODE)"]
 
 def bench_runner(name, script, workload, extra_args = []):

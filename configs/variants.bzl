@@ -199,14 +199,12 @@ def variant_config_select(label_pattern):
 # other workload uses its library preloaded). bolt/BUILD.bazel builds
 #   //bolt:libhakmem_D.so  and  //bolt:<w>_D  for each derived variant D and w in its "workloads".
 # A derived binary runs its base variant's code, so it reports its base's name (hak_variant_name).
-# "compare": the variants bench runners list beside it under --config=fast_pgo_bolt (.bazelrc).
 DERIVED_VARIANTS = {
     # FAST_PGO laid out by llvm-bolt from a profile of the training table (docs/bolt.md).
     "fast_pgo_bolt": {
         "base": "fast_pgo",
         "tool": "bolt",
         "workloads": ["mixed"],
-        "compare": ["fast", "fast_pgo"],
     },
 }
 
@@ -221,13 +219,3 @@ def derived_binary(d, workload):
     if workload not in DERIVED_VARIANTS[d]["workloads"]:
         return None
     return "//%s:%s_%s" % (DERIVED_VARIANTS[d]["tool"], workload, d)
-
-def derived_default_set(tool):
-    """The allocators bench runners show by default for the derived variants of `tool`: each one
-    beside the variants it is compared with, linked in and preloaded, and mimalloc both ways."""
-    shown = []
-    for d in DERIVED_VARIANT_NAMES:
-        if DERIVED_VARIANTS[d]["tool"] == tool:
-            shown += [v for v in DERIVED_VARIANTS[d]["compare"] + [d] if v not in shown]
-    return [a for v in shown for a in ["hakmem-" + allocator_suffix(v), "hakmem-%s-preload" % allocator_suffix(v)]] + \
-           ["mimalloc-linked", "mimalloc-preload"]

@@ -12,8 +12,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smokecheck import check, finish, is_chart  # noqa: E402
 
 SUBSET = ["hakmem-fast", "libc-same-binary", "mimalloc-linked", "jemalloc-preload", "system"]
-PGO_SET = ["hakmem-fast-pgo", "hakmem-fast", "hakmem-fast-pgo-preload", "hakmem-fast-preload",
-           "mimalloc-linked", "mimalloc-preload"]
+PGO_SET = ["hakmem-fast-pgo", "hakmem-fast", "hakmem-fast-pgo-bolt", "hakmem-fast-pgo-preload",
+           "hakmem-fast-preload", "hakmem-fast-pgo-bolt-preload", "mimalloc-linked", "mimalloc-preload"]
 
 
 def run_runner(runner_cmd, env):

@@ -70,10 +70,11 @@ DEFAULT_SET = ["hakmem-fast", "hakmem-standard", "hakmem-observe", "libc-same-bi
                "mimalloc-linked", "mimalloc-preload", "jemalloc-preload", "system"]
 
 # Per --config (the variant it selects): under fast_pgo the PGO build sits beside the FAST build
-# it is trained from, both linked in and preloaded, so the profile's gain is read off one table.
+# it is trained from, both linked in and preloaded, so the profile's gain is read off one table;
+# bolt/'s BOLTed copy of it (docs/bolt.md) joins them.
 CONFIG_DEFAULT_SETS = {
-    "fast_pgo": ["hakmem-fast-pgo", "hakmem-fast", "hakmem-fast-pgo-preload", "hakmem-fast-preload",
-                 "mimalloc-linked", "mimalloc-preload"],
+    "fast_pgo": ["hakmem-fast-pgo", "hakmem-fast", "hakmem-fast-pgo-bolt", "hakmem-fast-pgo-preload",
+                 "hakmem-fast-preload", "hakmem-fast-pgo-bolt-preload", "mimalloc-linked", "mimalloc-preload"],
 }
 
 
@@ -105,12 +106,9 @@ def select_allocators(table, text, default=None):
 
 def selected_from_args(args, default=None):
     """The allocators a tool runs: every one its --bin/--preload-lib arguments make possible,
-    narrowed by ALLOCATORS (else the build's --default-set, else `default`, else the --config's
-    set, else the seed's set)."""
+    narrowed by ALLOCATORS (else `default`, else the --config's set, else the seed's set)."""
     reports_as = dict(split_key_value(item, "--reports-as") for item in args.reports_as)
     table = known_allocators(parse_pairs(args.bin, "--bin"), parse_pairs(args.preload_lib, "--preload-lib"),
                              reports_as)
-    if args.default_set:
-        default = args.default_set.split(",")
     return select_allocators(table, os.environ.get("ALLOCATORS", ""),
                              default or CONFIG_DEFAULT_SETS.get(getattr(args, "variant", None)))

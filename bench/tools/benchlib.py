@@ -40,7 +40,6 @@ def parse_tool_args(prog, description, argv, with_defaults=False):
     p.add_argument("--preload-lib", action="append", default=[], help="KEY=PATH of an LD_PRELOAD library")
     p.add_argument("--reports-as", action="append", default=[],
                    help="KEY=NAME: KEY's binaries report allocator NAME (a post-link copy of NAME)")
-    p.add_argument("--default-set", default="", help="comma-separated allocators run when ALLOCATORS is unset")
     if with_defaults:
         p.add_argument("--default", action="append", default=[], help="NAME=VALUE workload parameter default")
     p.add_argument("--variant", default="unknown")
