@@ -1,7 +1,7 @@
 """The llvm-bolt flags of hakmem's post-link layout: the one place they are chosen (docs/bolt.md).
 
 INSTRUMENT_FLAGS make the training copy; OPTIMIZE_FLAGS make the shipped one. The library is small
-(~18 KiB of code, ~65 functions) and its hot path is a handful of functions, so the passes that
+(~18 KiB of code, 65-100 functions) and its hot path is a handful of functions, so the passes that
 matter are the ones that pack the hot blocks of those functions into as few cache lines and pages
 as possible and move everything else away; passes for large binaries (hugify, indirect-call
 promotion, inlining) have nothing to work on here.
