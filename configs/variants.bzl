@@ -137,6 +137,33 @@ LAYOUT_VARIANTS = {
 
 LAYOUT_VARIANT_NAMES = ["%s_layout%d" % (LAYOUT_BASE, seed) for seed in LAYOUT_SEEDS]
 
+# Post-link variants: made from another variant's linked outputs by a tool (bolt/), never compiled
+# from source, so they are not in VARIANT_NAMES (hakmem/defs.bzl would try to compile them). Each
+# names its "base" variant and the workloads whose linked-in bench binary it also rewrites (every
+# other workload uses its library preloaded). bolt/BUILD.bazel builds
+#   //bolt:libhakmem_D.so  and  //bolt:<w>_D  for each derived variant D and w in its "workloads".
+# A derived binary runs its base variant's code, so it reports its base's name (hak_variant_name).
+DERIVED_VARIANTS = {
+    # FAST_PGO laid out by llvm-bolt from a profile of the training table (docs/bolt.md).
+    "fast_pgo_bolt": {
+        "base": "fast_pgo",
+        "tool": "bolt",
+        "workloads": ["mixed"],
+    },
+}
+
+DERIVED_VARIANT_NAMES = ["fast_pgo_bolt"]
+
+def derived_library(d):
+    """The LD_PRELOAD library of derived variant d."""
+    return "//%s:libhakmem_%s.so" % (DERIVED_VARIANTS[d]["tool"], d)
+
+def derived_binary(d, workload):
+    """The linked-in bench binary of derived variant d for `workload`, or None if d has none."""
+    if workload not in DERIVED_VARIANTS[d]["workloads"]:
+        return None
+    return "//%s:%s_%s" % (DERIVED_VARIANTS[d]["tool"], workload, d)
+
 # The preloadable libraries that get hakmem/tests' preloaded API suite: the api, cxx, integrity,
 # thread, fork and force-libc tests built as plain binaries (malloc not replaced at link time) and
 # run with LD_PRELOAD=<library> (hakmem/tests/preload.bzl). Contract for pipeline outputs:
@@ -146,7 +173,10 @@ LAYOUT_VARIANT_NAMES = ["%s_layout%d" % (LAYOUT_BASE, seed) for seed in LAYOUT_S
 # hak_variant_name() to report allocator_suffix(<that key>), its HAK_VARIANT_LABEL ("fast-pgo").
 # A new VARIANT_NAMES entry is covered automatically; a post-link copy (BOLT) is added here by
 # the pipeline that makes it.
-PRELOAD_VARIANTS = {v: "//hakmem:libhakmem_%s.so" % v for v in VARIANT_NAMES}
+PRELOAD_VARIANTS = dict(
+    {v: "//hakmem:libhakmem_%s.so" % v for v in VARIANT_NAMES},
+    **{d: derived_library(d) for d in DERIVED_VARIANT_NAMES}
+)
 
 def preload_base_variant(name):
     """The VARIANTS key a PRELOAD_VARIANTS entry was built from (see the contract above)."""
@@ -192,30 +222,3 @@ def variant_config_select(label_pattern):
         "//configs:variant_" + v: label_pattern % v
         for v in VARIANT_NAMES
     })
-
-# Post-link variants: made from another variant's linked outputs by a tool (bolt/), never compiled
-# from source, so they are not in VARIANT_NAMES (hakmem/defs.bzl would try to compile them). Each
-# names its "base" variant and the workloads whose linked-in bench binary it also rewrites (every
-# other workload uses its library preloaded). bolt/BUILD.bazel builds
-#   //bolt:libhakmem_D.so  and  //bolt:<w>_D  for each derived variant D and w in its "workloads".
-# A derived binary runs its base variant's code, so it reports its base's name (hak_variant_name).
-DERIVED_VARIANTS = {
-    # FAST_PGO laid out by llvm-bolt from a profile of the training table (docs/bolt.md).
-    "fast_pgo_bolt": {
-        "base": "fast_pgo",
-        "tool": "bolt",
-        "workloads": ["mixed"],
-    },
-}
-
-DERIVED_VARIANT_NAMES = ["fast_pgo_bolt"]
-
-def derived_library(d):
-    """The LD_PRELOAD library of derived variant d."""
-    return "//%s:libhakmem_%s.so" % (DERIVED_VARIANTS[d]["tool"], d)
-
-def derived_binary(d, workload):
-    """The linked-in bench binary of derived variant d for `workload`, or None if d has none."""
-    if workload not in DERIVED_VARIANTS[d]["workloads"]:
-        return None
-    return "//%s:%s_%s" % (DERIVED_VARIANTS[d]["tool"], workload, d)
