@@ -26,6 +26,7 @@ WORKLOADS = [
     "realloc_calloc",
     "medium_large",
     "malloc_simple",
+    "large_blocks",
 ]
 
 # Tags for targets that measure: never remote, never cached, never beside another test.

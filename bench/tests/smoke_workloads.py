@@ -21,9 +21,11 @@ TINY = {
     "realloc_calloc": {"ITERS": "20000", "WS": "32"},
     "medium_large": {"ITERS": "2000", "WS": "16", "MAX": "1048576"},
     "malloc_simple": {"ITERS": "16000"},
+    "large_blocks": {"BLOCKS": "4", "ITERS": "40", "MIN": "1048576", "MAX": "3145728", "ALLOC_FIRST": "1"},
 }
 # A field of the RESULT line that only depends on the seed (same seed -> same value).
-DETERMINISTIC_FIELD = {"mixed": "live_bytes_end", "realloc_calloc": "callocs", "medium_large": "bytes_allocated"}
+DETERMINISTIC_FIELD = {"mixed": "live_bytes_end", "realloc_calloc": "callocs", "medium_large": "bytes_allocated",
+                       "large_blocks": "bytes_written"}
 # (environment, argv, the word the error message must contain)
 BAD_INPUTS = [
     ({"ITERS": "abc"}, [], "ITERS"),
@@ -33,8 +35,8 @@ BAD_INPUTS = [
     ({"SEED": "1x"}, [], "SEED"),
     ({}, ["bogus"], "bogus"),
 ]
-HAS_MIN_MAX = {"mixed", "mixed_mt", "prodcons", "larson", "medium_large", "malloc_simple"}
-HAS_SEED = set(TINY) - {"malloc_simple"}  # malloc_simple's operation sequence is fixed
+HAS_MIN_MAX = {"mixed", "mixed_mt", "prodcons", "larson", "medium_large", "malloc_simple", "large_blocks"}
+HAS_SEED = set(TINY) - {"malloc_simple", "large_blocks"}  # malloc_simple's operation sequence is fixed
 
 
 def run(binary, env, argv=(), preload=None):

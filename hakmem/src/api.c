@@ -178,7 +178,7 @@ HAKMEM_API void *hak_realloc(void *p, size_t size) {
     if (size <= old && (size >= old / 2 || old <= HAK_TINY_MAX / 2)) return p; /* shrink in place */
     if (old > HAK_SLAB_MAX && size > HAK_SLAB_MAX) {
         void *q = hak_huge_realloc(p, size);
-        return q ? q : out_of_memory();
+        if (q) return q; /* else mremap failed (e.g. no room): a copy may still succeed */
     }
     void *q = hak_malloc(size);
     if (!q) return NULL;

@@ -20,8 +20,9 @@ hak_config g_hak_config = {
 #undef HAK_BUILD_GATE
 };
 
-enum { KIND_BOOL, KIND_UINT };
+enum { KIND_BOOL, KIND_UINT, KIND_MS };
 #define UINT_GATE_MAX 64u
+#define MS_GATE_MAX 60000u /* a minute: longer delays would keep freed memory from the OS for good */
 
 static const char k_bool_values[] = "0, 1, on, off, true, false, yes, no";
 
@@ -43,13 +44,13 @@ static bool parse_bool(const char *s, uint32_t *out) {
     return false;
 }
 
-static bool parse_uint(const char *s, uint32_t *out) {
+static bool parse_uint(const char *s, uint32_t max, uint32_t *out) {
     uint32_t v = 0;
     if (!*s) return false;
     for (; *s; s++) {
         if (*s < '0' || *s > '9') return false;
         v = v * 10 + (uint32_t)(*s - '0');
-        if (v > UINT_GATE_MAX) return false;
+        if (v > max) return false;
     }
     *out = v;
     return true;
@@ -58,8 +59,13 @@ static bool parse_uint(const char *s, uint32_t *out) {
 static void load_one(const char *var, int kind, uint32_t *field) {
     const char *s = hak_os_getenv(var);
     if (!s) return;
-    bool ok = kind == KIND_BOOL ? parse_bool(s, field) : parse_uint(s, field);
-    if (!ok) warn(var, s, kind == KIND_BOOL ? k_bool_values : "an integer 0..64");
+    bool ok = kind == KIND_BOOL   ? parse_bool(s, field)
+              : kind == KIND_UINT ? parse_uint(s, UINT_GATE_MAX, field)
+                                  : parse_uint(s, MS_GATE_MAX, field);
+    if (!ok)
+        warn(var, s, kind == KIND_BOOL   ? k_bool_values
+                     : kind == KIND_UINT ? "an integer 0..64"
+                                         : "milliseconds 0..60000");
 }
 
 /* HAKMEM_PROFILE presets only move defaults; explicit variables are read afterwards and win. */

@@ -1,7 +1,7 @@
 /* huge.c -- direct mappings for huge blocks, recorded in an open-addressing registry (linear
  * probing, backward-shift deletion) that lives in OS memory and doubles when half full.
- * Freed mappings wait in a small cache (HAKMEM_HUGE_CACHE_MB) so that a program allocating
- * and freeing huge blocks in a loop reuses them instead of paying mmap+munmap each time. */
+ * Freed mappings go to the cache of huge_cache.c and new blocks come from it first, so a program
+ * that replaces large blocks reuses pages already faulted in; realloc resizes with mremap. */
 #include "huge.h"
 
 #include <pthread.h>
@@ -11,22 +11,22 @@
 
 #include "common.h"
 #include "config.h"
+#include "huge_cache.h"
 #include "os.h"
 #include "superslab.h"
 
 typedef struct huge_entry {
-    void *user;  /* block start = mapping start; NULL = empty slot */
-    size_t size; /* mapping length, page-rounded: the usable size */
+    void *user;      /* block start; NULL = empty slot */
+    size_t size;     /* length, page-rounded: the usable size */
+    uint64_t origin; /* the kernel mapping it lies in (huge_cache.h) */
 } huge_entry;
 
 static pthread_mutex_t g_huge_lock = PTHREAD_MUTEX_INITIALIZER;
 static huge_entry *g_table;
 static size_t g_capacity, g_count; /* capacity: a power of two */
 
-/* The cache of freed mappings: oldest first out when full. */
-#define CACHE_SLOTS 16
-static huge_entry g_cache[CACHE_SLOTS];
-static uint64_t g_cache_age[CACHE_SLOTS], g_cache_clock;
+static size_t g_live_bytes; /* sum of the registered blocks: the cache scales with it */
+static uint64_t g_origins;  /* origins handed out so far */
 
 static size_t slot_of(const void *p, size_t capacity) {
     uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
@@ -83,98 +83,121 @@ static size_t mapping_length(size_t size) {
     return (size + granule - 1) & ~(granule - 1);
 }
 
-/* A cached mapping of len..2*len bytes aligned to `alignment`, removed from the cache (a
- * reused mapping may be up to twice the request: its untouched pages cost nothing). */
-static bool cache_take(size_t len, size_t alignment, huge_entry *out) {
-    for (int i = 0; i < CACHE_SLOTS; i++) {
-        huge_entry *c = &g_cache[i];
-        if (!c->user || c->size < len || c->size > 2 * len) continue;
-        if ((uintptr_t)c->user & (alignment - 1)) continue;
-        *out = *c;
-        c->user = NULL;
-        return true;
-    }
-    return false;
-}
-
-static size_t cache_bytes(void) {
-    size_t bytes = 0;
-    for (int i = 0; i < CACHE_SLOTS; i++)
-        if (g_cache[i].user) bytes += g_cache[i].size;
-    return bytes;
-}
-
-static int cache_oldest(void) {
-    int oldest = -1;
-    for (int i = 0; i < CACHE_SLOTS; i++)
-        if (g_cache[i].user && (oldest < 0 || g_cache_age[i] < g_cache_age[oldest])) oldest = i;
-    return oldest;
-}
-
-/* Keeps a freed mapping, unmapping the oldest cached ones until it fits; false if it cannot. */
-static bool cache_put(huge_entry e) {
-    size_t limit = (size_t)hak_gate_huge_cache_mb() << 20;
-    if (e.size > limit) return false;
-    for (;;) {
-        int free_slot = -1;
-        for (int i = 0; i < CACHE_SLOTS && free_slot < 0; i++)
-            if (!g_cache[i].user) free_slot = i;
-        if (free_slot >= 0 && cache_bytes() + e.size <= limit) {
-            g_cache[free_slot] = e;
-            g_cache_age[free_slot] = ++g_cache_clock;
-            return true;
-        }
-        int victim = cache_oldest();
-        hak_os_unmap(g_cache[victim].user, g_cache[victim].size);
-        g_cache[victim].user = NULL;
-    }
-}
-
-void *hak_huge_alloc(size_t size, size_t alignment, bool zero) {
-    size_t len = mapping_length(size ? size : 1);
-    if (alignment < HAK_PAGE_SIZE) alignment = HAK_PAGE_SIZE;
-    huge_entry cached;
-    pthread_mutex_lock(&g_huge_lock);
-    bool reused = cache_take(len, alignment, &cached);
-    pthread_mutex_unlock(&g_huge_lock);
-    void *p = reused ? cached.user : hak_os_map(len, alignment);
-    if (!p) {
-        hak_os_note_huge(false);
-        return NULL;
-    }
-    if (reused) {
-        len = cached.size;
-        if (zero) memset(p, 0, size);
-    }
-    pthread_mutex_lock(&g_huge_lock);
-    if ((g_count + 1) * 2 > g_capacity && !grow()) {
-        pthread_mutex_unlock(&g_huge_lock);
-        hak_os_unmap(p, len);
-        hak_os_note_huge(false);
-        return NULL;
-    }
-    insert_raw(g_table, g_capacity, (huge_entry){p, len});
+/* Registers a block (caller holds the lock); origin 0: a new kernel mapping, which gets an
+ * origin of its own. False if the registry cannot grow. */
+static bool register_block(huge_entry e) {
+    if ((g_count + 1) * 2 > g_capacity && !grow()) return false;
+    if (!e.origin) e.origin = ++g_origins;
+    insert_raw(g_table, g_capacity, e);
     g_count++;
+    g_live_bytes += e.size;
     /* Region-map entries are set, never cleared: a 2 MiB granule may be shared by two huge
      * mappings, and a stale entry only sends a lookup here, where the registry decides. */
-    hak_segmap_set(p, len, HAK_SEG_HUGE);
+    hak_segmap_set(e.user, e.size, HAK_SEG_HUGE);
+    return true;
+}
+
+/* Purges the cache if its oldest span has waited out the delay (caller holds the lock). */
+static void purge_if_due(uint64_t now, hak_huge_release *r) {
+    uint64_t due = hak_huge_cache_purge_due();
+    if (due && now >= due) hak_huge_cache_purge(g_live_bytes, now, r);
+}
+
+void hak_huge_tick(void) {
+    uint64_t due = hak_huge_cache_purge_due();
+    if (HAK_LIKELY(!due)) return;
+    uint64_t now = hak_os_now_ns();
+    if (now < due) return;
+    hak_huge_release r = {0};
+    pthread_mutex_lock(&g_huge_lock);
+    purge_if_due(now, &r);
     pthread_mutex_unlock(&g_huge_lock);
-    hak_os_note_huge(true);
+    hak_huge_release_run(&r);
+}
+
+/* A block of len bytes from cached memory: the smallest cached span that fits, else (page
+ * alignment only) the largest cached span grown with mremap, so that only the grown part is
+ * faulted in. e->user NULL on a miss; *dirty = how many of the first bytes hold old data. */
+static void reuse_cached(size_t len, size_t alignment, huge_entry *e, size_t *dirty) {
+    hak_span s;
+    pthread_mutex_lock(&g_huge_lock);
+    bool hit = hak_huge_cache_take(len, alignment, &s) ||
+               (alignment <= HAK_PAGE_SIZE && hak_huge_cache_take_largest(len / 8, &s));
+    pthread_mutex_unlock(&g_huge_lock);
+    e->user = NULL;
+    if (!hit) return;
+    *dirty = s.len;
+    if (s.len >= len) {
+        *e = (huge_entry){.user = s.start, .size = s.len, .origin = s.origin};
+        return;
+    }
+    void *q = hak_os_remap(s.start, s.len, len);
+    if (q) {
+        *e = (huge_entry){.user = q, .size = len, .origin = q == s.start ? s.origin : 0};
+        return;
+    }
+    hak_huge_release r = {0}; /* out of memory or address space: keep the span for later */
+    pthread_mutex_lock(&g_huge_lock);
+    hak_huge_cache_put(s, g_live_bytes, hak_os_now_ns(), &r);
+    pthread_mutex_unlock(&g_huge_lock);
+    hak_huge_release_run(&r);
+}
+
+/* A new mapping; a large one is 2 MiB-aligned and asks for transparent huge pages (huge_thp). */
+static void *map_fresh(size_t len, size_t alignment) {
+    bool thp = hak_gate_huge_thp() && !hak_gate_ss_mem_lean() && len >= 2 * HAK_SS_SIZE;
+    if (thp && alignment < HAK_SS_SIZE) alignment = HAK_SS_SIZE;
+    void *p = hak_os_map(len, alignment);
+    if (p && thp) hak_os_advise_huge_pages(p, len);
     return p;
 }
 
-bool hak_huge_free(void *p) {
+void *hak_huge_alloc(size_t size, size_t alignment, bool zero) {
+    size_t len = mapping_length(size ? size : 1), dirty = 0;
+    if (alignment < HAK_PAGE_SIZE) alignment = HAK_PAGE_SIZE;
+    huge_entry e;
+    reuse_cached(len, alignment, &e, &dirty);
+    if (!e.user) e = (huge_entry){.user = map_fresh(len, alignment), .size = len};
+    if (!e.user) {
+        hak_os_note_huge(false);
+        return NULL;
+    }
+    if (zero && dirty) memset(e.user, 0, dirty < size ? dirty : size); /* the rest is fresh */
+    hak_huge_release r = {0};
     pthread_mutex_lock(&g_huge_lock);
-    huge_entry *e = find(p), freed = {NULL, 0};
+    bool ok = register_block(e);
+    if (ok) purge_if_due(hak_os_now_ns(), &r);
+    pthread_mutex_unlock(&g_huge_lock);
+    hak_huge_release_run(&r);
+    if (!ok) {
+        hak_os_unmap(e.user, e.size);
+        hak_os_note_huge(false);
+        return NULL;
+    }
+    hak_os_note_huge(true);
+    return e.user;
+}
+
+/* Takes a block out of the registry (caller holds the lock). */
+static void unregister(huge_entry *e) {
+    g_live_bytes -= e->size;
+    erase(e);
+}
+
+bool hak_huge_free(void *p) {
+    hak_huge_release r = {0};
+    pthread_mutex_lock(&g_huge_lock);
+    huge_entry *e = find(p);
     if (e) {
-        freed = *e;
-        erase(e);
-        if (cache_put(freed)) freed.user = NULL;
+        hak_span s = {e->user, e->size, e->origin};
+        unregister(e);
+        uint64_t now = hak_os_now_ns();
+        hak_huge_cache_put(s, g_live_bytes, now, &r);
+        purge_if_due(now, &r);
     }
     pthread_mutex_unlock(&g_huge_lock);
-    if (!e) return false;
-    if (freed.user) hak_os_unmap(freed.user, freed.size);
-    return true;
+    hak_huge_release_run(&r);
+    return e != NULL;
 }
 
 size_t hak_huge_usable(const void *p) {
@@ -185,20 +208,41 @@ size_t hak_huge_usable(const void *p) {
     return len;
 }
 
+/* Resizes a registered block in place or by mremap (caller holds the lock): a shrink hands the
+ * tail to the cache, a growth first takes a cached span right after the block. */
+static void *resize(huge_entry *e, size_t size, size_t len, hak_huge_release *r) {
+    char *p = e->user;
+    if (e->size >= size && e->size <= len + len / 4) return p; /* already fits, little waste */
+    if (e->size > len) {
+        hak_span tail = {p + len, e->size - len, e->origin};
+        g_live_bytes -= tail.len;
+        e->size = len;
+        hak_huge_cache_put(tail, g_live_bytes, hak_os_now_ns(), r);
+        return p;
+    }
+    if (hak_huge_cache_take_at(p + e->size, len - e->size, e->origin)) {
+        g_live_bytes += len - e->size;
+        e->size = len;
+        hak_segmap_set(p, len, HAK_SEG_HUGE);
+        return p;
+    }
+    void *q = hak_os_remap(p, e->size, len);
+    if (!q) return NULL;
+    uint64_t origin = q == p ? e->origin : 0; /* moved: a mapping of its own */
+    unregister(e);
+    register_block((huge_entry){.user = q, .size = len, .origin = origin}); /* one was removed */
+    return q;
+}
+
 void *hak_huge_realloc(void *p, size_t size) {
     size_t len = mapping_length(size);
+    hak_huge_release r = {0};
     pthread_mutex_lock(&g_huge_lock);
     huge_entry *e = find(p);
-    void *q = NULL;
-    if (e && e->size >= size && e->size <= len + len / 4) {
-        q = p; /* already fits, without much waste */
-    } else if (e && (q = hak_os_remap(p, e->size, len)) != NULL) {
-        erase(e);
-        insert_raw(g_table, g_capacity, (huge_entry){q, len});
-        g_count++;
-        hak_segmap_set(q, len, HAK_SEG_HUGE);
-    }
+    void *q = e ? resize(e, size, len, &r) : NULL;
+    if (e) purge_if_due(hak_os_now_ns(), &r);
     pthread_mutex_unlock(&g_huge_lock);
+    hak_huge_release_run(&r);
     return q;
 }
 

@@ -1,6 +1,7 @@
 /* os.c -- the OS layer: every mmap/munmap/mremap/madvise and every environment read of hakmem
- * happens here (hakmem/tests/os_layer_test checks that no other file does). Each call is
- * counted in relaxed atomics: cheap, always on, the basis of the [SS_OS_STATS] line. */
+ * happens here (hakmem/tests/os_layer_test checks that no other file does), and the clock the
+ * huge cache's purge delay runs on is read here. Each memory call is counted in relaxed atomics:
+ * cheap, always on, the basis of the [SS_OS_STATS] line. */
 #define _GNU_SOURCE
 #include "os.h"
 
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -61,6 +63,16 @@ void *hak_os_remap(void *addr, size_t old_size, size_t new_size) {
     return p;
 }
 
+void hak_os_advise_huge_pages(void *addr, size_t size) {
+    if (madvise(addr, size, MADV_HUGEPAGE) == 0) {
+        COUNT(madvise_calls);
+    } else if (errno == ENOMEM) {
+        COUNT(madvise_enomem);
+    } else {
+        COUNT(madvise_other); /* EINVAL: a kernel without transparent huge pages */
+    }
+}
+
 void hak_os_decommit(void *addr, size_t size) {
     if (madvise(addr, size, MADV_DONTNEED) == 0) {
         COUNT(madvise_calls);
@@ -69,6 +81,12 @@ void hak_os_decommit(void *addr, size_t size) {
     } else {
         COUNT(madvise_other);
     }
+}
+
+uint64_t hak_os_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void hak_os_note_decommit_disabled(void) { COUNT(madvise_disabled); }

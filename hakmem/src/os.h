@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hakmem.h"
 
@@ -14,8 +15,13 @@ void *hak_os_map(size_t size, size_t alignment);
 void hak_os_unmap(void *addr, size_t size);
 /* Grows or shrinks a mapping, possibly moving it; NULL on failure (the old one stays valid). */
 void *hak_os_remap(void *addr, size_t old_size, size_t new_size);
+/* Asks for transparent huge pages (2 MiB) in the range: one fault per 2 MiB instead of 512, where
+ * the kernel allows it (THP "madvise" or "always" mode). Counts the outcome like a decommit. */
+void hak_os_advise_huge_pages(void *addr, size_t size);
 /* Gives the pages back to the OS (they read as zero afterwards). Counts the outcome. */
 void hak_os_decommit(void *addr, size_t size);
+/* A monotonic clock in nanoseconds, coarse (a few ms) and cheap: no syscall (vDSO). */
+uint64_t hak_os_now_ns(void);
 /* Counts a decommit that policy skipped (the seed's madvise_disabled). */
 void hak_os_note_decommit_disabled(void);
 void hak_os_note_superslab(bool allocated);

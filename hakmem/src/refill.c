@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 
 #include "front.h"
+#include "huge.h"
 
 static void partial_push(hak_heap *h, hak_slab *s) {
     s->prev = NULL;
@@ -77,6 +78,7 @@ void *hak_cache_refill(hak_heap *h, uint32_t cls) {
     while (want > 0) {
         hak_slab *s = h->partial[cls];
         if (!s) {
+            hak_huge_tick(); /* a rare, slow moment: let the huge cache give back idle memory */
             if (!(s = hak_slab_new(h, cls))) break; /* out of memory: serve what we have */
             HAK_OBS(h, slabs_created);
             partial_push(h, s);

@@ -338,11 +338,16 @@ int main(int argc, char **argv) {
     test_bad_value("HAKMEM_SS_MEM_LEAN=banana", "HAKMEM_SS_MEM_LEAN", bool_vals);
     test_bad_value("HAKMEM_SS_WARM_POOL=-3", "HAKMEM_SS_WARM_POOL", uint_vals);
     test_bad_value("HAKMEM_PROFILE=NOPE", "HAKMEM_PROFILE", profiles);
+    static const char *const ms_vals[] = {"milliseconds", "60000", NULL};
+    test_bad_value("HAKMEM_HUGE_PURGE_MS=60001", "HAKMEM_HUGE_PURGE_MS", ms_vals);
+    test_bad_value("HAKMEM_HUGE_CACHE_PCT=65", "HAKMEM_HUGE_CACHE_PCT", uint_vals);
+    test_bad_value("HAKMEM_HUGE_THP=maybe", "HAKMEM_HUGE_THP", bool_vals);
     test_accepted_silently("HAKMEM_PROFILE=MIXED_TINYV3_C7_BALANCED");
     test_accepted_silently("HAKMEM_PROFILE=MIXED_TINYV3_C7_SAFE");
     test_accepted_silently("HAKMEM_SS_MEM_LEAN=on");
     test_accepted_silently("HAKMEM_SS_MEM_LEAN_DECOMMIT=OFF");
     test_accepted_silently("HAKMEM_SS_WARM_POOL=0");
+    test_accepted_silently("HAKMEM_HUGE_PURGE_MS=60000");
     test_settings_take_effect();
     test_os_stats_line();
     test_force_libc();
