@@ -35,8 +35,9 @@ BAD_INPUTS = [
     ({"SEED": "1x"}, [], "SEED"),
     ({}, ["bogus"], "bogus"),
 ]
+RSS_READING_SLACK_KB = 1024
 HAS_MIN_MAX = {"mixed", "mixed_mt", "prodcons", "larson", "medium_large", "malloc_simple", "large_blocks"}
-HAS_SEED = set(TINY) - {"malloc_simple", "large_blocks"}  # malloc_simple's operation sequence is fixed
+HAS_SEED = set(TINY) - {"malloc_simple"}  # malloc_simple's operation sequence is fixed
 
 
 def run(binary, env, argv=(), preload=None):
@@ -65,7 +66,9 @@ def check_result(workload, rc, out, err, expect):
     # binary, libc and hakmem's prewarmed SuperSlab a run stays far below 128 MiB, so more is a
     # leak or a broken reading. The peak (VmHWM) cannot exceed the kernel's ru_maxrss either.
     check(r["peak_rss_kb"] < 128 * 1024, f"{workload}: peak_rss_kb={r['peak_rss_kb']} > 128 MiB")
-    check(r["peak_rss_kb"] <= r.get("ru_maxrss_kb", 0),
+    # The two readings come from the kernel's per-CPU (batched) RSS counters at different moments:
+    # after large munmap/mremap swings (large_blocks) VmHWM was seen 124 KiB above ru_maxrss.
+    check(r["peak_rss_kb"] <= r.get("ru_maxrss_kb", 0) + RSS_READING_SLACK_KB,
           f"{workload}: peak_rss_kb={r['peak_rss_kb']} above ru_maxrss_kb={r.get('ru_maxrss_kb')}")
     return r
 
