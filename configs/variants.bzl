@@ -104,8 +104,15 @@ PGO_MISMATCH_ERRORS = [
 ]
 
 def pgo_use_copts(v):
-    """-fprofile-instr-use of v's profile (a declared input) plus PGO_MISMATCH_ERRORS."""
-    return ["-fprofile-instr-use=$(location %s)" % pgo_profile(v)] + PGO_MISMATCH_ERRORS
+    """-fprofile-instr-use of v's profile (a declared input) plus PGO_MISMATCH_ERRORS.
+
+    -fdepfile-entry names the profile in the compiler's .d file. Bazel keeps, of a compile's
+    declared headers, only those the .d file lists as inputs for the next incremental build; a
+    profile read through a flag is not listed, so after editing one source only that object was
+    recompiled against the new profile and ThinLTO refused to link objects of two profiles
+    ("linking module flags 'ProfileSummary': IDs have conflicting values")."""
+    profile = "$(location %s)" % pgo_profile(v)
+    return ["-fprofile-instr-use=" + profile, "-Xclang", "-fdepfile-entry=" + profile] + PGO_MISMATCH_ERRORS
 
 def variant_defines(v):
     """v's defines plus HAK_VARIANT_LABEL, the name hak_variant_name() reports ("fast-pgo"):
