@@ -21,10 +21,17 @@ hak_config g_hak_config = {
 };
 
 enum { KIND_BOOL, KIND_UINT, KIND_MS };
-#define UINT_GATE_MAX 64u
-#define MS_GATE_MAX 60000u /* a minute: longer delays would keep freed memory from the OS for good */
 
-static const char k_bool_values[] = "0, 1, on, off, true, false, yes, no";
+/* Per kind: the largest accepted number (numeric kinds) and the words a warning lists. A
+ * millisecond gate stops at a minute: longer delays would keep freed memory from the OS for good. */
+static const struct {
+    uint32_t max;
+    const char *accepted;
+} k_kinds[] = {
+    [KIND_BOOL] = {1, "0, 1, on, off, true, false, yes, no"},
+    [KIND_UINT] = {64, "an integer 0..64"},
+    [KIND_MS] = {60000, "milliseconds 0..60000"},
+};
 
 static void warn(const char *var, const char *value, const char *accepted) {
     char line[256];
@@ -59,13 +66,8 @@ static bool parse_uint(const char *s, uint32_t max, uint32_t *out) {
 static void load_one(const char *var, int kind, uint32_t *field) {
     const char *s = hak_os_getenv(var);
     if (!s) return;
-    bool ok = kind == KIND_BOOL   ? parse_bool(s, field)
-              : kind == KIND_UINT ? parse_uint(s, UINT_GATE_MAX, field)
-                                  : parse_uint(s, MS_GATE_MAX, field);
-    if (!ok)
-        warn(var, s, kind == KIND_BOOL   ? k_bool_values
-                     : kind == KIND_UINT ? "an integer 0..64"
-                                         : "milliseconds 0..60000");
+    bool ok = kind == KIND_BOOL ? parse_bool(s, field) : parse_uint(s, k_kinds[kind].max, field);
+    if (!ok) warn(var, s, k_kinds[kind].accepted);
 }
 
 /* HAKMEM_PROFILE presets only move defaults; explicit variables are read afterwards and win. */
