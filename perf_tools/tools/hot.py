@@ -43,18 +43,26 @@ def _status(a, b, delta, eps):
     return "rose" if delta > eps else "fell" if delta < -eps else "same"
 
 
+def _diff_rows(table_a, table_b, key, value_fmt, delta_fmt, epsilon, weight):
+    """(|delta|, cells, weight) for every function of either top list (a's order first, then b's
+    newcomers), largest change first. weight(a, b) decides later whether a row is worth showing."""
+    rows = []
+    for f in list(table_a) + [f for f in table_b if f not in table_a]:
+        a, b = table_a.get(f), table_b.get(f)
+        va, vb = (a or {}).get(key, 0.0), (b or {}).get(key, 0.0)
+        rows.append((abs(vb - va), [f"`{f}`", value_fmt(va) if a else "-", value_fmt(vb) if b else "-",
+                                    delta_fmt(vb - va), _status(a, b, vb - va, epsilon)], weight(a, b)))
+    rows.sort(key=lambda r: -r[0])
+    return rows
+
+
 def diff_tables(na, nb, prof_a, prof_b, top):
     """perf-diff-style tables over the union of both top-N lists."""
     out = []
-    cg_a = {r["function"]: r for r in prof_a["callgrind"][:top]}
-    cg_b = {r["function"]: r for r in prof_b["callgrind"][:top]}
-    rows = []
-    for f in list(cg_a) + [f for f in cg_b if f not in cg_a]:
-        a, b = cg_a.get(f), cg_b.get(f)
-        va, vb = (a or {}).get("self_ir_op", 0.0), (b or {}).get("self_ir_op", 0.0)
-        rows.append((abs(vb - va), [f"`{f}`", f"{va:.3f}" if a else "-", f"{vb:.3f}" if b else "-",
-                                    f"{vb - va:+.3f}", _status(a, b, vb - va, 0.0005)], max(abs(va), abs(vb))))
-    rows.sort(key=lambda r: -r[0])
+    rows = _diff_rows({r["function"]: r for r in prof_a["callgrind"][:top]},
+                      {r["function"]: r for r in prof_b["callgrind"][:top]},
+                      "self_ir_op", lambda v: f"{v:.3f}", lambda d: f"{d:+.3f}", 0.0005,
+                      lambda a, b: max(abs((a or {}).get("self_ir_op", 0.0)), abs((b or {}).get("self_ir_op", 0.0))))
     # Start-up and exit functions cost well under 0.001 Ir per operation once divided by the
     # extra operations: they fill the top 50 of a short run but say nothing about the change.
     shown = [r[1] for r in rows if r[2] >= 0.001]
@@ -64,16 +72,10 @@ def diff_tables(na, nb, prof_a, prof_b, top):
             ptlib.md_table(["function", na, nb, "delta", "status"], shown), "",
             f"({len(rows) - len(shown)} more of the two top-{top} lists cost under 0.001 Ir/op on both sides.)", ""]
     if prof_a.get("perf") is not None and prof_b.get("perf") is not None:
-        pa = {r["function"]: r for r in prof_a["perf"][:top]}
-        pb = {r["function"]: r for r in prof_b["perf"][:top]}
-        rows = []
-        for f in list(pa) + [f for f in pb if f not in pa]:
-            a, b = pa.get(f), pb.get(f)
-            va, vb = (a or {}).get("self_pct", 0.0), (b or {}).get("self_pct", 0.0)
-            rows.append((abs(vb - va), [f"`{f}`", f"{va:.2f} %" if a else "-", f"{vb:.2f} %" if b else "-",
-                                        f"{vb - va:+.2f}", _status(a, b, vb - va, 0.5)],
-                         max((a or {}).get("samples", 0), (b or {}).get("samples", 0))))
-        rows.sort(key=lambda r: -r[0])
+        rows = _diff_rows({r["function"]: r for r in prof_a["perf"][:top]},
+                          {r["function"]: r for r in prof_b["perf"][:top]},
+                          "self_pct", lambda v: f"{v:.2f} %", lambda d: f"{d:+.2f}", 0.5,
+                          lambda a, b: max((a or {}).get("samples", 0), (b or {}).get("samples", 0)))
         shown = [r[1] for r in rows if r[2] >= 3]  # one or two samples are not a measurement
         out += [f"### Diff {na} -> {nb}: perf self % (sampled: {prof_a['samples']} / {prof_b['samples']} samples; "
                 "changes under ~1 point are sampling noise)", "",
