@@ -3,44 +3,33 @@
 For every output: the training runs and weights behind its profile, how much of it the profile
 covered, BOLT's dyno-stats before/after, the functions the profile says are hot with their address
 before and after (section, span in bytes / cache lines / pages) and the cold fragments split out.
-Facts come from llvm-bolt's own log and from llvm-nm / llvm-readelf on the files (tool paths from
-toolchain/llvm.bzl); `--watch=FN:CALLER` reports where an always-inline function's code landed.
+Facts come from llvm-bolt's own log and from llvm-readelf on the files, read by perf_tools' elfinfo
+(tool path from toolchain/llvm.bzl); `--watch=FN:CALLER` reports where an always-inline function's code landed.
 """
 
 import argparse
 import json
 import re
-import subprocess
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "perf_tools", "tools"))
+import elfinfo  # noqa: E402
 
 TOP = 16  # hot functions listed per output
 
 
-def run(cmd):
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"bolt report: {' '.join(cmd)} failed: {proc.stderr.strip()}")
-    return proc.stdout
-
-
 def sections(readelf, path):
-    """name -> (start, end) of every allocated section."""
-    out = {}
-    for m in re.finditer(r"\]\s+(\S+)\s+\S+\s+([0-9a-f]{16})\s+[0-9a-f]+\s+([0-9a-f]+)", run([readelf, "-S", "-W", path])):
-        start, size = int(m.group(2), 16), int(m.group(3), 16)
-        if start:
-            out[m.group(1)] = (start, start + size)
-    return out
+    """name -> (start, end) of every section loaded at an address."""
+    return {x["name"]: (x["address"], x["address"] + x["size"])
+            for x in elfinfo.sections(readelf, path) if x["address"]}
 
 
-def functions(nm, path):
-    """name -> (address, size) of every defined code symbol."""
-    out = {}
-    for line in run([nm, "-n", "-S", "--defined-only", path]).splitlines():
-        parts = line.split()
-        if len(parts) == 4 and parts[2] in "tTwW":
-            out[parts[3]] = (int(parts[0], 16), int(parts[1], 16))
-    return out
+def functions(readelf, path):
+    """name -> (address, size) of every defined function; a cold fragment of a ThinLTO-renamed
+    function ('f.llvm.<hash>.cold.0') is keyed 'f.cold.0' like its parent's base name."""
+    return {re.sub(r"\.llvm\.\d+", "", name): (f["address"], f["size"])
+            for name, f in elfinfo.functions(readelf, path).items()}
 
 
 def section_of(secs, addr):
@@ -48,13 +37,14 @@ def section_of(secs, addr):
 
 
 def hot_list(log):
-    """BOLT's own ranking (-print-sorted-by=executed-instructions): [(symbol, instructions)]."""
+    """BOLT's own ranking (-print-sorted-by=executed-instructions): [(symbol, instructions)], the
+    symbols named as elfinfo names them (ThinLTO's .llvm.<hash> suffix dropped)."""
     block = log.split("top functions sorted by (executed instructions) are:", 1)
     if len(block) < 2:
         return []
     hot = []
     for m in re.finditer(r"^\s+(\S+?)(?:/\d+)?(?:\(\*\d+\))? \(executed-instructions=(\d+)\)$", block[1], re.M):
-        hot.append((m.group(1), int(m.group(2))))
+        hot.append((elfinfo.base_name(m.group(1)), int(m.group(2))))
     return hot
 
 
@@ -104,7 +94,7 @@ def report_one(args, name, before, after, opt_log, fdata_log):
         print(f"| {metric} | {b if b is not None else '?'} | {a} | {change} |")
 
     secs_b, secs_a = sections(args.llvm_readelf, before), sections(args.llvm_readelf, after)
-    fn_b, fn_a = functions(args.llvm_nm, before), functions(args.llvm_nm, after)
+    fn_b, fn_a = functions(args.llvm_readelf, before), functions(args.llvm_readelf, after)
     hot = [(n, i) for n, i in hot_list(log) if n in fn_a][:TOP]
     print(f"\nThe {len(hot)} hottest functions (BOLT's ranking by executed instructions) before and after:\n")
     print("| function | instructions | before | after | section after | cold fragment |\n|---|---:|---|---|---|---|")
@@ -141,7 +131,6 @@ def report_one(args, name, before, after, opt_log, fdata_log):
 
 def main(argv):
     p = argparse.ArgumentParser(prog="bolt-report", description=__doc__.split("\n\n")[0])
-    p.add_argument("--llvm-nm", required=True)
     p.add_argument("--llvm-readelf", required=True)
     p.add_argument("--output", nargs=5, action="append", default=[],
                    metavar=("NAME", "BEFORE", "AFTER", "OPT_LOG", "FDATA_LOG"))
