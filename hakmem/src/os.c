@@ -63,18 +63,10 @@ void *hak_os_remap(void *addr, size_t old_size, size_t new_size) {
     return p;
 }
 
-void hak_os_advise_huge_pages(void *addr, size_t size) {
-    if (madvise(addr, size, MADV_HUGEPAGE) == 0) {
-        COUNT(madvise_calls);
-    } else if (errno == ENOMEM) {
-        COUNT(madvise_enomem);
-    } else {
-        COUNT(madvise_other); /* EINVAL: a kernel without transparent huge pages */
-    }
-}
-
-void hak_os_decommit(void *addr, size_t size) {
-    if (madvise(addr, size, MADV_DONTNEED) == 0) {
+/* One madvise, counted by outcome (EINVAL for MADV_HUGEPAGE: a kernel without transparent huge
+ * pages, counted as "other"). */
+static void advise(void *addr, size_t size, int advice) {
+    if (madvise(addr, size, advice) == 0) {
         COUNT(madvise_calls);
     } else if (errno == ENOMEM) {
         COUNT(madvise_enomem);
@@ -82,6 +74,10 @@ void hak_os_decommit(void *addr, size_t size) {
         COUNT(madvise_other);
     }
 }
+
+void hak_os_advise_huge_pages(void *addr, size_t size) { advise(addr, size, MADV_HUGEPAGE); }
+
+void hak_os_decommit(void *addr, size_t size) { advise(addr, size, MADV_DONTNEED); }
 
 uint64_t hak_os_now_ns(void) {
     struct timespec ts;
