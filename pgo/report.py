@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import allocators as alloc  # noqa: E402
 import benchlib as bl  # noqa: E402
 import instructions  # noqa: E402
-import tenrun  # noqa: E402
+import interleave as il  # noqa: E402
 
 TOOL = "pgo-report"
 BASE, PGO = "fast", "fast-pgo"
@@ -101,17 +101,19 @@ def code_changes(tools, libs):
 
 
 def interleaved(a, b, params, runs):
-    """RUNS rounds of A then B after one warm-up round; per-round ratio B/A."""
-    series = {a.name: [], b.name: []}
-    for round_no in range(0, runs + 1):
-        for x in (a, b):
-            result = tenrun.run_once(x, params, [], round_no)
-            if round_no:
-                series[x.name].append(result["ops_per_sec"])
+    """RUNS rounds after one warm-up, in the shared protocol of bench/tools/interleave.py (the
+    order rotates from round to round); per-round ratio B/A and the verdict against the floor."""
+    sides = [il.Side(x.name, x.binary, x.env) for x in (a, b)]
+    series, reported, _ = il.run_rounds(TOOL, sides, runs, 1, bl.clean_env(params), [])
+    for x in (a, b):
+        if reported[x.name] != x.expect:
+            sys.exit(f"{TOOL}: {x.name}: the binary reports allocator={reported[x.name]}, expected {x.expect}")
     ratios = [q / p for p, q in zip(series[a.name], series[b.name])]
     return {"a": a.name, "b": b.name, "runs": runs,
-            "a_stats": bl.summarize(series[a.name]), "b_stats": bl.summarize(series[b.name]),
-            "ratio_median": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios)}
+            "a_stats": bl.summarize([v * 1e6 for v in series[a.name]]),
+            "b_stats": bl.summarize([v * 1e6 for v in series[b.name]]),
+            "ratio_median": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+            "compare": il.compare(series[a.name], series[b.name])}
 
 
 def pairs_for(bins, libs):
@@ -150,7 +152,7 @@ def markdown(meta, coverage, changes, ir_rows, speed):
     out += ["", f"## Instructions per operation (callgrind, exact; mixed, ITERS {meta['callgrind_iters']})", "",
             "| allocator | Ir/op |", "|---|---:|"]
     out += [f"| {r['allocator']} | {r['ir_per_op']:.2f} |" for r in ir_rows]
-    out += ["", f"## Throughput FAST_PGO / FAST (interleaved A B, {meta['runs']} rounds after 1 warm-up)", "",
+    out += ["", f"## Throughput FAST_PGO / FAST (interleaved, order rotating, {meta['runs']} rounds after 1 warm-up)", "",
             "| workload | linkage | FAST median M ops/s (CV %) | FAST_PGO median (CV %) | ratio median | ratio min..max |",
             "|---|---|---:|---:|---:|---:|"]
     for s in speed:
