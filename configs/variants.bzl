@@ -229,3 +229,11 @@ def variant_config_select(label_pattern):
         "//configs:variant_" + v: label_pattern % v
         for v in VARIANT_NAMES
     })
+
+def malloc_replacing_compatible_with():
+    """target_compatible_with of a test whose malloc is hakmem (linked in or preloaded): skipped
+    under --config=asan, whose own malloc would run beside hakmem's (configs/BUILD.bazel)."""
+    return select({
+        "//configs:sanitizer_asan": ["//configs:incompatible"],
+        "//conditions:default": [],
+    })

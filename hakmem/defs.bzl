@@ -13,6 +13,7 @@ load(
     "TOOL_COPTS",
     "VARIANT_NAMES",
     "allocator_suffix",
+    "malloc_replacing_compatible_with",
     "library_variant",
     "pgo_profile",
     "pgo_use_copts",
@@ -96,6 +97,7 @@ def hakmem_test(name, srcs, size = "small", variants = VARIANT_NAMES, deps = [],
             malloc = "//hakmem:hakmem_" + v,
             deps = deps + ["//hakmem:hakmem_core_" + v],
             size = size,
+            target_compatible_with = malloc_replacing_compatible_with(),
             **kwargs
         )
     native.test_suite(name = name, tests = ["%s_%s" % (name, v) for v in variants])

@@ -6,6 +6,7 @@
 #include "os.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -95,9 +96,45 @@ void hak_os_note_huge(bool ok) {
     else COUNT(huge_fail);
 }
 
+/* The environment the process started with, read from /proc/self/environ, for a first call made
+ * before libc's start-up has set `environ`: a sanitizer runtime's preinit_array function calls
+ * dlsym, which allocates, so hakmem initialises (and reads its settings) before libc does. Read
+ * once into an anonymous mapping that lives as long as the process (returned values point into
+ * it); an environment larger than the mapping keeps what fits, entries whole. */
+#define BOOT_ENV_MAX ((size_t)2 << 20) /* far above what execve accepts in practice (ARG_MAX) */
+static const char *g_boot_env;
+static size_t g_boot_env_len;
+
+static void load_boot_env(void) {
+    int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    char *buf = map_raw(BOOT_ENV_MAX, MAP_NORESERVE);
+    size_t len = 0;
+    if (buf) {
+        for (ssize_t n; len < BOOT_ENV_MAX && (n = read(fd, buf + len, BOOT_ENV_MAX - len)) != 0;) {
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) break;
+            len += (size_t)n;
+        }
+        while (len > 0 && buf[len - 1] != '\0') len--; /* a cut-off last entry is dropped */
+        g_boot_env = buf;
+        g_boot_env_len = len;
+    }
+    close(fd);
+}
+
+static const char *boot_getenv(const char *name, size_t len) {
+    if (!g_boot_env) load_boot_env();
+    for (size_t at = 0; at < g_boot_env_len; at += strlen(g_boot_env + at) + 1) {
+        const char *e = g_boot_env + at;
+        if (strncmp(e, name, len) == 0 && e[len] == '=') return e + len + 1;
+    }
+    return NULL;
+}
+
 const char *hak_os_getenv(const char *name) {
     size_t len = strlen(name);
-    if (!environ) return NULL;
+    if (!environ) return boot_getenv(name, len);
     for (char **e = environ; *e; e++) {
         if (strncmp(*e, name, len) == 0 && (*e)[len] == '=') return *e + len + 1;
     }

@@ -7,6 +7,7 @@ load(
     "//configs:variants.bzl",
     "PRELOAD_VARIANTS",
     "allocator_suffix",
+    "malloc_replacing_compatible_with",
     "preload_base_variant",
 )
 
@@ -38,6 +39,7 @@ def hakmem_preload_test(name, srcs, copts, deps = [], linkopts = [], env = {}, s
             ],
             data = [lib, ":" + binary],
             env = env,
+            target_compatible_with = malloc_replacing_compatible_with(),
         )
         tests.append(test)
     native.test_suite(name = name + "_preloaded", tests = tests)
