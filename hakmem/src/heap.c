@@ -60,7 +60,16 @@ static void heap_thread_exit(void *arg) {
     pthread_mutex_unlock(&g_heap_lock);
 }
 
-void hak_heap_module_init(void) { pthread_key_create(&g_exit_key, heap_thread_exit); }
+void hak_heap_module_init(void) {
+    pthread_key_create(&g_exit_key, heap_thread_exit);
+    hak_remote_batch_init();
+}
+
+void hak_heaps_for_each(void (*fn)(hak_heap *, void *), void *arg) {
+    pthread_mutex_lock(&g_heap_lock);
+    for (hak_heap *h = g_all_heaps; h; h = h->next_all) fn(h, arg);
+    pthread_mutex_unlock(&g_heap_lock);
+}
 
 hak_heap *hak_heap_acquire(void) {
     hak_heap *h = t_hak_heap;
@@ -115,6 +124,9 @@ void hak_heap_fork_child(void) {
     for (hak_heap *h = g_all_heaps; h; h = h->next_all)
         if (h->state == HAK_HEAP_ACTIVE && h != t_hak_heap && h != g_exit_heap)
             h->state = HAK_HEAP_ABANDONED;
+    /* A reclaim by a thread the child lacks may have been between its passes: it will never
+     * clear its claim on this thread's batch, which would keep the batch from being posted. */
+    t_hak_heap->batch_steal = NULL;
 }
 
 #if HAK_OBSERVE

@@ -31,9 +31,13 @@ typedef struct hak_heap {
     uint32_t cache_room[HAK_NUM_CLASSES];
     hak_slab *partial[HAK_NUM_CLASSES]; /* owned slabs with free blocks or bump room */
     void *_Atomic inbox;               /* blocks freed by other threads (lock-free stack) */
-    struct hak_heap *batch_owner;      /* research box HAK_RB_REMOTE_BATCH: pending remote */
-    void *batch_head, *batch_tail;     /* frees for batch_owner, posted together */
-    uint32_t batch_count;
+    /* HAK_RB_REMOTE_BATCH: remote frees pending for batch_owner, posted together. The owner may
+     * take them itself while this thread sleeps (hak_remote_batch_reclaim): this thread touches
+     * the batch only with batch_busy set, and not while batch_steal says the owner is at it. */
+    struct hak_heap *batch_owner;
+    void *batch_head, *batch_tail;
+    uint32_t batch_count, batch_busy;
+    struct hak_heap *batch_steal; /* the heap whose thread is taking this batch, or NULL */
     struct hak_heap *next_all;         /* every heap ever made (for stats and fork) */
     struct hak_heap *next_idle;        /* idle-heap pool, awaiting a new thread */
     uint32_t state;                    /* HAK_HEAP_* */
@@ -85,8 +89,14 @@ void *hak_exit_heap_alloc(uint32_t cls);
 void *hak_cache_refill(hak_heap *h, uint32_t cls);
 void hak_cache_overflow(hak_heap *h, uint32_t cls);
 void hak_remote_free(hak_slab *s, void *p);
-/* Posts this heap's pending batch of remote frees (research box HAK_RB_REMOTE_BATCH). */
+/* Research box HAK_RB_REMOTE_BATCH. flush: posts the calling thread's pending batch (h is its
+ * heap). reclaim: moves the batches other threads hold for heap h (the caller's) into h's inbox;
+ * true if it found any. batch_init: at start-up; batching stays off if it returns false. */
 void hak_remote_batch_flush(hak_heap *h);
+bool hak_remote_batch_reclaim(hak_heap *h);
+bool hak_remote_batch_init(void);
+/* Calls fn(heap, arg) for every heap ever created, under the heap lock. */
+void hak_heaps_for_each(void (*fn)(hak_heap *, void *), void *arg);
 void hak_heap_flush(hak_heap *h);
 void hak_heaps_print_observe(int fd);
 void hak_heap_fork_prepare(void);

@@ -9,14 +9,22 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <linux/membarrier.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 
 extern char **environ;
+
+bool hak_os_membarrier_register(void) {
+    return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+void hak_os_membarrier(void) { syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0); }
 
 static struct {
     _Atomic uint64_t mmap_calls, mmap_failures, munmap_calls, madvise_calls, madvise_enomem,

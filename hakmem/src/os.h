@@ -27,6 +27,12 @@ void hak_os_note_decommit_disabled(void);
 void hak_os_note_superslab(bool allocated);
 void hak_os_note_huge(bool ok);
 
+/* membarrier(2), private expedited: registers the process once (false if the kernel refuses),
+ * then makes every running thread of the process execute a full memory barrier before
+ * returning. The asymmetric fence of the remote-free batches' reclaim (refill.c). */
+bool hak_os_membarrier_register(void);
+void hak_os_membarrier(void);
+
 /* getenv without allocating and without libc's getenv (safe before libc is initialised). */
 const char *hak_os_getenv(const char *name);
 /* Half `which` (0 or 1) of the kernel's 16 random bytes for this process (auxiliary vector

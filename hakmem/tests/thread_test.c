@@ -1,7 +1,9 @@
 /* thread_test.c -- (1) threads doing mixed malloc/free on their own blocks; (2) a ring of threads,
  * each block allocated in one thread, checked, sometimes reallocated and freed in the next;
  * (3) churn: 2000 short threads allocate, free and hand blocks to main, and memory (RSS, live
- * SuperSlabs) must stay flat between thread 200 and thread 2000. */
+ * SuperSlabs) must stay flat between thread 200 and thread 2000; (4) home: blocks one thread
+ * allocated and six others freed (some of those threads then exit, some sleep for ever) must all
+ * come back to the allocating thread. */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <pthread.h>
@@ -199,8 +201,82 @@ static void churn(int from, int to) {
     }
 }
 
+/* ---- (4) remote frees come home ----------------------------------------------------------- */
+/* More freeing threads than a heap has inboxes (HAK_RB_INBOX_STRIPES), so some share one. The
+ * first frees only a few blocks: whatever a remote free leaves pending in the freeing thread
+ * (a batch not yet posted) must not keep the owner from its memory when that thread then sleeps
+ * or exits. Even-numbered helpers park on a barrier until the owner has checked; odd ones exit. */
+enum { HOME_BLOCKS = 4096, HOME_HELPERS = 6, HOME_FEW = 3, HOME_SIZE = 64 };
+
+static void *home_blocks[HOME_BLOCKS];
+static atomic_int home_freed; /* helpers done freeing */
+static pthread_barrier_t home_parked;
+
+static void *home_helper(void *arg) {
+    unsigned id = (unsigned)(uintptr_t)arg;
+    size_t share = (HOME_BLOCKS - HOME_FEW) / (HOME_HELPERS - 1);
+    size_t from = id == 0 ? 0 : HOME_FEW + (id - 1) * share;
+    size_t to = id == 0 ? HOME_FEW : id == HOME_HELPERS - 1 ? HOME_BLOCKS : from + share;
+    for (size_t i = from; i < to; i++) {
+        CHECK(pattern_check(home_blocks[i], HOME_SIZE, pattern_key(0x40e, i)) < 0);
+        free(home_blocks[i]);
+    }
+    atomic_fetch_add(&home_freed, 1);
+    if (id % 2 == 0) pthread_barrier_wait(&home_parked); /* asleep until the owner is done */
+    return NULL;
+}
+
+static int ptr_cmp(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+    return (x > y) - (x < y);
+}
+
+/* A fresh thread (so a fresh heap: no thread has exited yet) allocates the blocks, hands them to
+ * the helpers and, once all have freed theirs, allocates again until it got every block back.
+ * What else it may receive first is its cache and the rest of its newest slab (at most 256 +
+ * 1024 blocks of 64 bytes); a block stranded anywhere makes it run past 2 x HOME_BLOCKS. A slab
+ * emptied by the remote frees is released and carved again from the same chunk (only this
+ * thread allocates meanwhile), so its blocks come back at the same addresses. */
+static void *home_owner(void *arg) {
+    (void)arg;
+    static void *sorted[HOME_BLOCKS], *again[2 * HOME_BLOCKS];
+    static unsigned char seen[HOME_BLOCKS];
+    for (size_t i = 0; i < HOME_BLOCKS; i++) {
+        home_blocks[i] = malloc(HOME_SIZE);
+        CHECK(home_blocks[i] != NULL);
+        pattern_fill(home_blocks[i], HOME_SIZE, pattern_key(0x40e, i));
+        sorted[i] = home_blocks[i];
+    }
+    qsort(sorted, HOME_BLOCKS, sizeof sorted[0], ptr_cmp);
+    pthread_t th[HOME_HELPERS];
+    for (int i = 0; i < HOME_HELPERS; i++)
+        CHECK(pthread_create(&th[i], NULL, home_helper, (void *)(uintptr_t)i) == 0);
+    while (atomic_load(&home_freed) < HOME_HELPERS) sched_yield();
+    for (int i = 1; i < HOME_HELPERS; i += 2) CHECK(pthread_join(th[i], NULL) == 0); /* exited */
+    size_t missing = HOME_BLOCKS, n = 0;
+    while (missing > 0 && n < 2 * HOME_BLOCKS) {
+        void *p = again[n++] = malloc(HOME_SIZE);
+        CHECK(p != NULL);
+        void **hit = bsearch(&p, sorted, HOME_BLOCKS, sizeof sorted[0], ptr_cmp);
+        if (hit && !seen[hit - sorted]) {
+            seen[hit - sorted] = 1;
+            missing--;
+        }
+    }
+    CHECKF(missing == 0, "%zu of %d blocks freed by other threads (3 now asleep, 3 exited) never "
+           "came back to the thread that allocated them (%zu allocations)", missing, HOME_BLOCKS, n);
+    for (size_t i = 0; i < n; i++) free(again[i]);
+    pthread_barrier_wait(&home_parked);
+    for (int i = 0; i < HOME_HELPERS; i += 2) CHECK(pthread_join(th[i], NULL) == 0);
+    printf("home: %d blocks freed by %d other threads all reused by their owner within %zu "
+           "allocations\n", HOME_BLOCKS, HOME_HELPERS, n);
+    return NULL;
+}
+
 int main(void) {
     expect_hakmem_allocator();
+    CHECK(pthread_barrier_init(&home_parked, NULL, HOME_HELPERS / 2 + 1) == 0);
+    run_threads(home_owner, 1, 0); /* first: no exited thread's heap to adopt yet */
     run_threads(mixed_worker, MIX_THREADS, 0);
     printf("mixed: %d threads x %d ops done\n", MIX_THREADS, MIX_OPS);
     run_threads(ring_worker, RING_THREADS, 0);
