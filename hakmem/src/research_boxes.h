@@ -40,6 +40,14 @@
 #define HAK_RB_PLAIN_LINKS 0
 #endif
 
+/* HAK_RB_ARRAY_CACHE: each heap caches free blocks per class in an array of pointers (a
+ *   "magazine") instead of a list linked through the blocks' first word. malloc then loads no
+ *   word of the block it returns, and free writes none, so Standard's encoded links leave the
+ *   fast paths entirely (slab free lists and inboxes stay encoded). Verdict: see below. */
+#ifndef HAK_RB_ARRAY_CACHE
+#define HAK_RB_ARRAY_CACHE 1
+#endif
+
 #define HAK_BLOCK_HEADER_BYTES (HAK_RB_TINY_HEADER ? 16u : 0u)
 
 #endif
