@@ -44,8 +44,9 @@
  *   "magazine") instead of a list linked through the blocks' first word. malloc then loads no
  *   word of the block it returns, and free writes none, so Standard's encoded links leave the
  *   fast paths entirely (slab free lists and inboxes stay encoded). Verdict (callgrind, exact
- *   Ir/op, docs/performance.md "Standard's checks"): Standard Mixed 89.07 -> 79.56 linked in,
- *   94.57 -> 88.06 preloaded, malloc_simple 116.18 -> 106.23; Standard's free fits ThinLTO's
+ *   Ir/op, docs/performance.md "Standard's checks", both with bts/btr): Standard Mixed
+ *   86.57 -> 76.56 linked in, 92.07 -> 85.56 preloaded, malloc_simple 113.68 -> 103.92;
+ *   Standard's free fits ThinLTO's
  *   inlining threshold again. FAST +0.50 Ir/op on Mixed (one more instruction in free: the
  *   new top is built in a register), -1.00 on malloc_simple linked in; CPU time under load 15-29
  *   inside the noise. ON for every variant (one source). Costs ~27 KiB of slot arrays per heap,
