@@ -29,6 +29,16 @@ static int list_contains(void *list, const void *p, uint32_t limit) {
     return 0;
 }
 
+static int cache_contains(hak_heap *h, uint32_t cls, const void *p) {
+#if HAK_RB_ARRAY_CACHE
+    for (void **slot = h->cache_top[cls]; *--slot;) /* down to slot 0's NULL */
+        if (*slot == p) return 1;
+    return 0;
+#else
+    return list_contains(h->cache_head[cls], p, g_hak_classes[cls].cache_cap + 1);
+#endif
+}
+
 void hak_report_invalid_block(const void *p) {
     hak_report_fatal("invalid free", p, "not the start of a block hakmem handed out");
 }
@@ -40,7 +50,7 @@ static void confirm_double_free(hak_heap *h, hak_slab *s, void *p) {
     uint32_t cls = s->cls;
     hak_slab *head = s - s->head_offset;
     void *inbox = atomic_load_explicit(&h->inbox, memory_order_acquire);
-    if (list_contains(h->cache_head[cls], p, g_hak_classes[cls].cache_cap + 1) ||
+    if (cache_contains(h, cls, p) ||
         list_contains(head->free, p, g_hak_classes[cls].capacity) ||
         list_contains(inbox, p, UINT32_MAX))
         hak_report_fatal("double free", p, "block is already free");

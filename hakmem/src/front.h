@@ -1,9 +1,11 @@
 /* front.h -- the malloc and free fast paths (the "tiny front" and its unified cache), inlined
  * into the API entry points. Each has one unlikely exit to a noinline slow path.
  *
- * malloc: size -> class (one table load), pop the thread's cache list for that class.
+ * malloc: size -> class (one table load), pop the thread's cache for that class.
  * free:   region map says "SuperSlab" -> chunk metadata by address arithmetic -> if this thread
- *         owns the slab, push onto its cache list; otherwise post it to the owner's inbox. */
+ *         owns the slab, push onto its cache; otherwise post it to the owner's inbox.
+ * The cache is an array of block pointers per class (research box HAK_RB_ARRAY_CACHE) or a
+ * list linked through the blocks' first word. */
 #ifndef HAKMEM_FRONT_H
 #define HAKMEM_FRONT_H
 
@@ -14,11 +16,52 @@
 void *hak_malloc_slow(size_t size);
 void hak_free_slow(void *p);
 
-HAK_INLINE void *hak_cache_pop(hak_heap *h, uint32_t cls) {
+/* ---- the cache's storage (no checks): take the newest block, add one, ask how full --------- */
+#if HAK_RB_ARRAY_CACHE
+/* No word of a cached block is read or written, so the links' encoding (Standard, hardened)
+ * never runs here: only slab free lists and inboxes, touched in refill, overflow and drain. */
+HAK_INLINE void *hak_cache_take(hak_heap *h, uint32_t cls) {
+    void **top = h->cache_top[cls];
+    void *block = top[-1]; /* slot 0 holds NULL: an empty array reads it */
+    if (HAK_UNLIKELY(!block)) return NULL;
+    h->cache_top[cls] = top - 1;
+    return block;
+}
+/* Only when hak_cache_has_room. */
+HAK_INLINE void hak_cache_add(hak_heap *h, uint32_t cls, void *p) { *h->cache_top[cls]++ = p; }
+/* An array has cache_cap + 1 slots after slot 0; cache_last is the last. Free fills it and then
+ * calls the overflow, so the call is free's tail (no register to keep across it). */
+HAK_INLINE bool hak_cache_has_room(const hak_heap *h, uint32_t cls) {
+    return h->cache_top[cls] < h->cache_last[cls];
+}
+HAK_INLINE uint32_t hak_cache_length(const hak_heap *h, uint32_t cls) {
+    return (uint32_t)((int64_t)g_hak_classes[cls].cache_cap - (h->cache_last[cls] - h->cache_top[cls]));
+}
+#else
+HAK_INLINE void *hak_cache_take(hak_heap *h, uint32_t cls) {
     void **block = h->cache_head[cls];
     if (HAK_UNLIKELY(!block)) return NULL;
     h->cache_head[cls] = hak_link_get(block);
     h->cache_room[cls]++;
+    return block;
+}
+HAK_INLINE void hak_cache_add(hak_heap *h, uint32_t cls, void *p) {
+    hak_link_set(p, h->cache_head[cls]);
+    h->cache_head[cls] = p;
+    h->cache_room[cls]--;
+}
+HAK_INLINE bool hak_cache_has_room(const hak_heap *h, uint32_t cls) {
+    return h->cache_room[cls] > 0;
+}
+/* cap + 1 while an overflow is pending (room wrapped to UINT32_MAX). */
+HAK_INLINE uint32_t hak_cache_length(const hak_heap *h, uint32_t cls) {
+    return g_hak_classes[cls].cache_cap - h->cache_room[cls];
+}
+#endif
+
+HAK_INLINE void *hak_cache_pop(hak_heap *h, uint32_t cls) {
+    void **block = hak_cache_take(h, cls);
+    if (HAK_UNLIKELY(!block)) return NULL;
     /* Checked variants: the block is handed out (live bit), whatever the gates say, so a free
      * never tests them. Key design: one store is cheaper than testing the gate. */
     if (HAK_LIVE_BITMAP) hak_live_set(block);
@@ -35,10 +78,17 @@ HAK_INLINE void *hak_heap_alloc(hak_heap *h, uint32_t cls) {
 
 /* unified_cache_push in the seed's vocabulary: p is a checked block of this heap. */
 HAK_INLINE void hak_cache_push(hak_heap *h, uint32_t cls, void *p) {
+    HAK_OBS_CLASS(h, free, cls);
+#if HAK_RB_ARRAY_CACHE
+    void **top = h->cache_top[cls];
+    *top = p;
+    h->cache_top[cls] = top + 1;
+    if (HAK_UNLIKELY(top == h->cache_last[cls])) hak_cache_overflow(h, cls);
+#else
     hak_link_set(p, h->cache_head[cls]);
     h->cache_head[cls] = p;
-    HAK_OBS_CLASS(h, free, cls);
     if (HAK_UNLIKELY(h->cache_room[cls]-- == 0)) hak_cache_overflow(h, cls);
+#endif
 }
 
 HAK_INLINE void *hak_alloc_fast(size_t size) {

@@ -12,7 +12,18 @@
 #include "init.h"
 #include "os.h"
 
+#if HAK_RB_ARRAY_CACHE
+/* The sentinel's arrays: every class's top points just above this NULL, so pop finds nothing,
+ * and it has no room, though free never pushes here (the sentinel owns no slab). */
+static void *g_empty_slot[1];
+hak_heap g_hak_empty_heap = {
+    .cache_top = {[0 ... HAK_NUM_CLASSES - 1] = &g_empty_slot[1]},
+    .cache_last = {[0 ... HAK_NUM_CLASSES - 1] = &g_empty_slot[0]},
+    .state = HAK_HEAP_SENTINEL,
+};
+#else
 hak_heap g_hak_empty_heap = {.state = HAK_HEAP_SENTINEL};
+#endif
 __thread hak_heap *t_hak_heap __attribute__((tls_model("initial-exec"))) = &g_hak_empty_heap;
 
 /* Set once this thread's heap went back to the pool at thread exit. Allocations after that
@@ -32,8 +43,31 @@ static pthread_key_t g_exit_key;
 static char *g_meta_cursor, *g_meta_end;
 #define META_MAP_SIZE ((size_t)256 << 10)
 
+/* Bytes of the cache arrays that follow each heap: per class slot 0 (NULL) and cache_cap + 1
+ * slots (front.h). About 27 KiB with the default caps, touched only as far as the caches fill. */
+static size_t cache_slots_bytes(void) {
+    size_t slots = 0;
+    if (HAK_RB_ARRAY_CACHE)
+        for (uint32_t c = 0; c < HAK_NUM_CLASSES; c++) slots += g_hak_classes[c].cache_cap + 2;
+    return slots * sizeof(void *);
+}
+
+static void cache_init(hak_heap *h) {
+#if HAK_RB_ARRAY_CACHE
+    void **slot = (void **)((char *)h + ((sizeof(hak_heap) + 63) & ~(size_t)63));
+    for (uint32_t c = 0; c < HAK_NUM_CLASSES; c++) {
+        *slot = NULL; /* fresh OS memory is zero already; said here for the reader */
+        h->cache_top[c] = slot + 1;
+        h->cache_last[c] = slot + 1 + g_hak_classes[c].cache_cap;
+        slot = h->cache_last[c] + 1;
+    }
+#else
+    for (uint32_t c = 0; c < HAK_NUM_CLASSES; c++) h->cache_room[c] = g_hak_classes[c].cache_cap;
+#endif
+}
+
 static hak_heap *heap_carve(void) {
-    size_t size = (sizeof(hak_heap) + 63) & ~(size_t)63;
+    size_t size = (((sizeof(hak_heap) + 63) & ~(size_t)63) + cache_slots_bytes() + 63) & ~(size_t)63;
     if ((size_t)(g_meta_end - g_meta_cursor) < size) {
         char *m = hak_os_map(META_MAP_SIZE, HAK_PAGE_SIZE);
         if (!m) return NULL;
@@ -42,7 +76,7 @@ static hak_heap *heap_carve(void) {
     }
     hak_heap *h = (hak_heap *)g_meta_cursor;
     g_meta_cursor += size;
-    for (uint32_t c = 0; c < HAK_NUM_CLASSES; c++) h->cache_room[c] = g_hak_classes[c].cache_cap;
+    cache_init(h);
     h->next_all = g_all_heaps;
     g_all_heaps = h;
     return h;

@@ -23,12 +23,21 @@ typedef struct hak_observe_counters {
 } hak_observe_counters;
 
 typedef struct hak_heap {
+#if HAK_RB_ARRAY_CACHE
+    /* The unified cache as arrays of block pointers (research box HAK_RB_ARRAY_CACHE): per
+     * class, the slot above the newest cached block and the array's last slot. Slot 0 of
+     * every array holds NULL, so pop needs no bound test: it reads NULL when the array is empty.
+     * The arrays follow the heap in its carved memory (hak_cache_slots). */
+    void **cache_top[HAK_NUM_CLASSES];
+    void **cache_last[HAK_NUM_CLASSES];
+#else
     /* The unified cache: per class, a list of free blocks linked through their first word, and
      * the room left before it overflows (cache_cap - length). Two flat arrays, so both are
      * indexed by the class directly (scaled addressing), and counting room down lets free test
      * the bound with one decrement-and-branch. */
     void *cache_head[HAK_NUM_CLASSES];
     uint32_t cache_room[HAK_NUM_CLASSES];
+#endif
     hak_slab *partial[HAK_NUM_CLASSES]; /* owned slabs with free blocks or bump room */
     void *_Atomic inbox;               /* blocks freed by other threads (lock-free stack) */
     /* HAK_RB_REMOTE_BATCH: remote frees pending for batch_owner, posted together. The owner may
@@ -87,6 +96,7 @@ bool hak_thread_exiting(void);
 void *hak_exit_heap_alloc(uint32_t cls);
 /* Slow paths of the front (heap.c / refill.c). */
 void *hak_cache_refill(hak_heap *h, uint32_t cls);
+/* The cache of cls is full (array) or one past full (list): flushes half of it to the slabs. */
 void hak_cache_overflow(hak_heap *h, uint32_t cls);
 void hak_remote_free(hak_slab *s, void *p);
 /* Research box HAK_RB_REMOTE_BATCH. flush: posts the calling thread's pending batch (h is its

@@ -39,19 +39,10 @@ static void slab_put(hak_heap *h, void *p) {
     }
 }
 
-static void cache_link(hak_heap *h, uint32_t cls, void *p) {
-    hak_link_set(p, h->cache_head[cls]);
-    h->cache_head[cls] = p;
-    h->cache_room[cls]--;
-}
-
+/* Moves the n newest cached blocks of cls (or all there are) back to their slabs. */
 static void flush_blocks(hak_heap *h, uint32_t cls, uint32_t n) {
-    for (; n > 0 && h->cache_head[cls]; n--) {
-        void *p = h->cache_head[cls];
-        h->cache_head[cls] = hak_link_get(p);
-        h->cache_room[cls]++;
-        slab_put(h, p);
-    }
+    void *p;
+    for (; n > 0 && (p = hak_cache_take(h, cls)); n--) slab_put(h, p);
 }
 
 static void drain_inbox(hak_heap *h) {
@@ -59,7 +50,7 @@ static void drain_inbox(hak_heap *h) {
     while (p) {
         void *next = hak_link_get(p);
         uint32_t cls = hak_slab_of(p)->cls;
-        if (h->cache_room[cls] > 0) cache_link(h, cls, p);
+        if (hak_cache_has_room(h, cls)) hak_cache_add(h, cls, p);
         else slab_put(h, p);
         HAK_OBS(h, inbox_drained);
         p = next;
@@ -100,12 +91,12 @@ void *hak_cache_refill(hak_heap *h, uint32_t cls) {
         for (; want > 0 && s->free; want--, s->used++) {
             void *p = s->free;
             s->free = hak_link_get(p);
-            cache_link(h, cls, p);
+            hak_cache_add(h, cls, p);
         }
         for (; want > 0 && s->bump < s->end; want--, s->used++) {
             void *p = s->bump + HAK_BLOCK_HEADER_BYTES;
             if (HAK_RB_TINY_HEADER) tiny_region_id_write_header(h, p, cls);
-            cache_link(h, cls, p);
+            hak_cache_add(h, cls, p);
             s->bump += ci->stride;
         }
         if (!s->free && s->bump >= s->end) partial_remove(h, s);
@@ -115,9 +106,8 @@ void *hak_cache_refill(hak_heap *h, uint32_t cls) {
 
 void hak_cache_overflow(hak_heap *h, uint32_t cls) {
     HAK_OBS(h, flushes);
-    uint32_t cap = g_hak_classes[cls].cache_cap;
-    /* room wrapped to UINT32_MAX: the list holds cap + 1 blocks; keep half of cap */
-    flush_blocks(h, cls, cap - h->cache_room[cls] - cap / 2);
+    /* keep half of cap */
+    flush_blocks(h, cls, hak_cache_length(h, cls) - g_hak_classes[cls].cache_cap / 2);
 }
 
 /* Pushes the chain first..last (already linked) onto owner's inbox with one CAS. */

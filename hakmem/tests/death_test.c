@@ -2,14 +2,17 @@
  * writing into the freed block, which a check kept in the block itself would miss), frees a
  * stack address, a pointer into a foreign mmap or (unless HAKMEM_CHECK_INVALID_FREE=0, the
  * death_interior_off_test targets) an interior pointer, frees a block twice from another thread
- * (or there and then here), or poisons a free list (overwrites a free block's link, glibc's
- * tcache-poisoning shape); the child must die of SIGABRT and its stderr must hold one line
- * naming the pointer ("%p") and the check ("double free", "invalid free", "corruption").
+ * (or there and then here); the child must die of SIGABRT and its stderr must hold one line
+ * naming the pointer ("%p") and the check ("double free", "invalid free"). Or the child
+ * poisons a free list (overwrites free blocks' first words, glibc's tcache-poisoning shape, in
+ * the thread cache and, after an overflow, in a slab's free list): no malloc may return the
+ * forged address, and a forged link that is followed aborts naming the block ("corruption").
  * Double frees cover every size range: 48 B, 3000 B, 200 KiB (slab) and 3 MiB (huge). The
  * parent's own blocks carry patterns that must be intact after all the children died.
  * (FAST compiles the checks out, so this test is not built for it.) */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -64,7 +67,9 @@ static void do_remote_then_local_free(void *p) {
     free(p);
 }
 
-/* Use after free: overwrite a free block's link word, then allocate through it. */
+/* Use after free: overwrite a free block's first word, then allocate through it. With the
+ * thread cache an array (research box HAK_RB_ARRAY_CACHE) no link is read there, so the
+ * overwrite cannot steer malloc; with the list cache the link is read and must be refused. */
 static void do_overwrite_free_link(void *p) {
     free(p);
     memset(p, 0x41, sizeof(void *));
@@ -89,6 +94,28 @@ static void do_poison_free_list(void *second) {
         (void)w;
     }
     (void)a;
+}
+
+/* The same forgery one level down: free more 48-byte blocks than a thread caches, so the
+ * overflow returns some to their slab's free list (linked through the blocks), overwrite every
+ * freed block's first word with a stack address, and allocate them all back. The refill that
+ * follows a forged slab link must abort naming one of these blocks (OVERFLOW_BLOCKS is above
+ * every class's cache bound of 256, size_class.c); no malloc may return the stack address. */
+enum { OVERFLOW_BLOCKS = 600 };
+static void *g_overflow_blocks[OVERFLOW_BLOCKS];
+static void do_poison_after_overflow(void *unused) {
+    (void)unused;
+    static char target[64] __attribute__((aligned(16)));
+    for (int i = 0; i < OVERFLOW_BLOCKS; i++) free(g_overflow_blocks[i]);
+    for (int i = 0; i < OVERFLOW_BLOCKS; i++) *(void **)g_overflow_blocks[i] = target;
+    for (int i = 0; i < 2 * OVERFLOW_BLOCKS; i++) {
+        void *volatile q = malloc(48);
+        if (q == (void *)target) {
+            static const char msg[] = "malloc returned the forged address\n";
+            ssize_t w = write(2, msg, sizeof msg - 1);
+            (void)w;
+        }
+    }
 }
 
 static int contains(const char *hay, const char *needle);
@@ -117,8 +144,9 @@ static int contains(const char *hay, const char *needle) {
     return 0;
 }
 
-/* Forks; the child runs fn(ptr) with stderr on a pipe. Checks the death and the message. */
-static void expect_abort(const char *name, scenario_fn fn, void *ptr, const char *phrase) {
+/* Forks; the child runs fn(ptr) with stderr (at most sizeof buf - 1 bytes kept) on a pipe.
+ * Returns the child's wait status. */
+static int run_child(scenario_fn fn, void *ptr, char *buf, size_t size) {
     int fds[2];
     CHECK(pipe(fds) == 0);
     fflush(stdout);
@@ -138,26 +166,62 @@ static void expect_abort(const char *name, scenario_fn fn, void *ptr, const char
         _exit(0);
     }
     close(fds[1]);
-    static char buf[16384];
     size_t len = 0;
     ssize_t r;
-    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0) len += (size_t)r;
+    while ((r = read(fds[0], buf + len, size - 1 - len)) > 0) len += (size_t)r;
     buf[len] = 0;
     close(fds[0]);
     int status = 0;
     CHECK(waitpid(pid, &status, 0) == pid);
+    return status;
+}
 
+/* Lines of buf naming ptr ("%p") and holding one of the phrases; buf is cut into lines. */
+static int count_lines_naming(char *buf, const void *ptr, const char *phrase) {
     char want[64];
     snprintf(want, sizeof want, "%p", ptr);
     int lines = 0;
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
         if (strstr(line, want) && contains_any(line, phrase)) lines++;
-    printf("%s: %s (status 0x%x), %d line(s) naming %s with \"%s\"\n", name,
-           WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited", status, lines, want,
+    return lines;
+}
+
+/* The child must die of SIGABRT with one stderr line naming ptr and the check. */
+static void expect_abort(const char *name, scenario_fn fn, void *ptr, const char *phrase) {
+    static char buf[16384];
+    int status = run_child(fn, ptr, buf, sizeof buf);
+    static char copy[sizeof buf];
+    memcpy(copy, buf, sizeof buf);
+    int lines = count_lines_naming(copy, ptr, phrase);
+    printf("%s: %s (status 0x%x), %d line(s) naming %p with \"%s\"\n", name,
+           WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited", status, lines, ptr,
            phrase);
     EXPECTF(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
             "%s: child status 0x%x, not SIGABRT; its stderr: %.300s", name, status, buf);
-    EXPECTF(lines == 1, "%s: %d stderr line(s) name %s with \"%s\"", name, lines, want, phrase);
+    EXPECTF(lines == 1, "%s: %d stderr line(s) name %p with \"%s\"", name, lines, ptr, phrase);
+}
+
+/* Forged links: no malloc may return the forged address. A link that is followed must be
+ * refused (SIGABRT, one "corruption" line naming one of the n blocks whose links were forged);
+ * unless must_abort, the child may also end normally, the forged word never having been read
+ * as a link (the array thread cache holds no links). */
+static void expect_no_forged_address(const char *name, scenario_fn fn, void *ptr,
+                                     void *const *blocks, int n, bool must_abort) {
+    static char buf[16384], copy[sizeof buf];
+    int status = run_child(fn, ptr, buf, sizeof buf);
+    bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+    bool exited = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    int lines = 0;
+    for (int i = 0; i < n; i++) {
+        memcpy(copy, buf, sizeof buf);
+        lines += count_lines_naming(copy, blocks[i], "corruption");
+    }
+    printf("%s: %s (status 0x%x), %d line(s) naming a forged block with \"corruption\"\n", name,
+           aborted ? "Aborted" : exited ? "exited normally" : "other end", status, lines);
+    EXPECTF(!strstr(buf, "forged address"), "%s: malloc returned the forged address", name);
+    EXPECTF(aborted ? lines == 1 : exited && !must_abort,
+            "%s: child status 0x%x, %d naming line(s); its stderr: %.300s", name, status, lines,
+            buf);
 }
 
 int main(void) {
@@ -199,12 +263,17 @@ int main(void) {
 
     void *victim = malloc(48);
     CHECK(victim != NULL);
-    expect_abort("overwritten free-list link", do_overwrite_free_link, victim, "corruption");
+    expect_no_forged_address("overwritten free-list link", do_overwrite_free_link, victim, &victim,
+                             1, false);
     g_first_victim = malloc(48);
     void *second = malloc(48);
     CHECK(g_first_victim && second);
-    expect_abort("poisoned free list (two frees, forged link, two mallocs)", do_poison_free_list,
-                 second, "corruption");
+    expect_no_forged_address("poisoned free list (two frees, forged link, two mallocs)",
+                             do_poison_free_list, second, &second, 1, false);
+    for (int i = 0; i < OVERFLOW_BLOCKS; i++) CHECK((g_overflow_blocks[i] = malloc(48)) != NULL);
+    expect_no_forged_address("forged slab free-list links after a cache overflow",
+                             do_poison_after_overflow, NULL, g_overflow_blocks, OVERFLOW_BLOCKS,
+                             true);
 
     char stack_buf[256];
     memset(stack_buf, 0, sizeof stack_buf);
@@ -228,5 +297,6 @@ int main(void) {
     free(victim);
     free(g_first_victim);
     free(second);
+    for (int i = 0; i < OVERFLOW_BLOCKS; i++) free(g_overflow_blocks[i]);
     return check_summary();
 }
