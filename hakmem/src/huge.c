@@ -145,7 +145,7 @@ static void reuse_cached(size_t len, size_t alignment, huge_entry *e, size_t *di
 
 /* A new mapping; a large one is 2 MiB-aligned and asks for transparent huge pages (huge_thp). */
 static void *map_fresh(size_t len, size_t alignment) {
-    bool thp = hak_gate_huge_thp() && !hak_gate_ss_mem_lean() && len >= 2 * HAK_SS_SIZE;
+    bool thp = hak_gate_huge_thp() && !hak_gate_ss_mem_lean() && len >= 4 * HAK_SS_SIZE;
     if (thp && alignment < HAK_SS_SIZE) alignment = HAK_SS_SIZE;
     void *p = hak_os_map(len, alignment);
     if (p && thp) hak_os_advise_huge_pages(p, len);
