@@ -1,4 +1,4 @@
-/* os.h -- the one OS layer. Only os.c calls mmap, munmap, mremap, madvise or reads the
+/* os.h -- the one OS layer. Only os.c calls mmap, munmap, mremap, madvise, mincore or reads the
  * environment; it counts every call so the syscall budget can be checked exactly. */
 #ifndef HAKMEM_OS_H
 #define HAKMEM_OS_H
