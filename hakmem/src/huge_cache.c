@@ -4,7 +4,8 @@
  * 4 KiB page faulted in, far more than the allocator's own work on such a block).
  *
  * Limit: max(HAKMEM_HUGE_CACHE_MB, HAKMEM_HUGE_CACHE_PCT % of the live huge bytes) of RESIDENT
- * memory; lean mode keeps only the fixed floor, or nothing with decommit on. A span is charged
+ * memory; lean mode keeps only the fixed floor of address space (spans charged their length), or
+ * nothing with decommit on. A span is charged
  * its whole length until the cache would go over the limit; then the kernel is asked (mincore)
  * how much of each uncounted span is really resident, and only beyond that do the smallest
  * spans go. A program that touches its big blocks sparsely (a header, a tail) thus keeps their
@@ -99,9 +100,10 @@ static void cut_front(cached *c, size_t len) {
 }
 
 /* Charges c what the kernel says is resident instead of its upper bound (in_cache: c is one of
- * g_slots, whose sum g_bytes follows). */
+ * g_slots, whose sum g_bytes follows). Lean mode charges every span its length: it wants the
+ * fewest bytes kept, sparse or not, and trades the re-mapping for it. */
 static void measure(cached *c, bool in_cache) {
-    if (c->measured) return;
+    if (c->measured || hak_gate_ss_mem_lean()) return;
     size_t resident = hak_os_resident_bytes(c->span.start, c->span.len);
     if (resident > c->counted) resident = c->counted;
     if (in_cache) g_bytes -= c->counted - resident;
