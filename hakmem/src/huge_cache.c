@@ -194,9 +194,9 @@ void hak_huge_cache_put(hak_span s, size_t live_bytes, uint64_t now, hak_huge_re
             i++;
         }
     }
-    if (over(c.counted, c.span.len, limit)) {
+    if (g_bytes + c.counted > limit) { /* measuring helps only the resident bound */
         measure(&c, false);
-        if (over(c.counted, c.span.len, limit)) measure_all();
+        if (g_bytes + c.counted > limit) measure_all();
     }
     while (g_n && (g_n == SLOTS || over(c.counted, c.span.len, limit)))
         release_add(r, remove_slot(smallest_slot()));
@@ -221,7 +221,7 @@ void hak_huge_cache_purge(size_t live_bytes, uint64_t now, hak_huge_release *r) 
         else i++;
     }
     size_t limit = limit_for(live_bytes); /* the live bytes may have fallen since the last put */
-    if (over(0, 0, limit)) measure_all();
+    if (g_bytes > limit) measure_all();
     while (g_n && over(0, 0, limit)) release_add(r, remove_slot(smallest_slot()));
     update_purge_due();
 }
