@@ -40,7 +40,8 @@ static unsigned g_n;
 static size_t g_bytes;      /* sum of counted */
 static size_t g_span_bytes; /* sum of the spans' lengths: the address space held */
 /* The most huge bytes live at once, as seen by the frees: live only falls at a free, so the
- * bytes live just before one (live_bytes + the freed length) reach every peak that matters. */
+ * bytes live just before one (live_bytes + the freed length) reach every peak that matters.
+ * (huge.c also puts back a span whose mremap failed, never live: a rare overestimate.) */
 static size_t g_peak_live;
 static _Atomic uint64_t g_purge_due; /* see hak_huge_cache_purge_due */
 
