@@ -50,6 +50,7 @@ typedef struct hak_os_stats {
     uint64_t superslab_free;  /* SuperSlabs returned to the OS */
     uint64_t huge_alloc;      /* direct mappings for huge blocks */
     uint64_t huge_fail;
+    uint64_t mincore_calls;   /* resident-page queries (the huge cache's accounting) */
 } hak_os_stats;
 
 HAKMEM_API void hak_os_stats_get(hak_os_stats *out);

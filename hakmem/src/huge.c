@@ -143,9 +143,16 @@ static void reuse_cached(size_t len, size_t alignment, huge_entry *e, size_t *di
     hak_huge_release_run(&r);
 }
 
+/* Mappings of at least this length ask for transparent huge pages. A huge page is zeroed whole at
+ * its first touch, so it pays for a block written densely (large_blocks: one fault per 2 MiB
+ * instead of 512) and costs for one touched sparsely: at 4 MiB, medium_large's 4 MiB blocks,
+ * written only at both ends, spent 20-25 % of their CPU time zeroing two 2 MiB pages each;
+ * at 8 MiB that is gone and large_blocks (5-25 MiB) faults about 8 % more (docs/performance.md). */
+#define HAK_HUGE_THP_MIN (4 * HAK_SS_SIZE)
+
 /* A new mapping; a large one is 2 MiB-aligned and asks for transparent huge pages (huge_thp). */
 static void *map_fresh(size_t len, size_t alignment) {
-    bool thp = hak_gate_huge_thp() && !hak_gate_ss_mem_lean() && len >= 2 * HAK_SS_SIZE;
+    bool thp = hak_gate_huge_thp() && !hak_gate_ss_mem_lean() && len >= HAK_HUGE_THP_MIN;
     if (thp && alignment < HAK_SS_SIZE) alignment = HAK_SS_SIZE;
     void *p = hak_os_map(len, alignment);
     if (p && thp) hak_os_advise_huge_pages(p, len);

@@ -3,9 +3,15 @@
  * served from it without a syscall or a page fault (the kernel charges about a microsecond per
  * 4 KiB page faulted in, far more than the allocator's own work on such a block).
  *
- * Limit: max(HAKMEM_HUGE_CACHE_MB, HAKMEM_HUGE_CACHE_PCT % of the live huge bytes); lean mode
- * keeps only the fixed floor, or nothing with decommit on; beyond the limit the smallest spans go
- * first. Purge: a span idle for
+ * Limit: max(HAKMEM_HUGE_CACHE_MB, HAKMEM_HUGE_CACHE_PCT % of the live huge bytes) of RESIDENT
+ * memory; lean mode keeps only the fixed floor of address space (spans charged their length), or
+ * nothing with decommit on. A span is charged
+ * its whole length until the cache would go over the limit; then the kernel is asked (mincore)
+ * how much of each uncounted span is really resident, and only beyond that do the smallest
+ * spans go. A program that touches its big blocks sparsely (a header, a tail) thus keeps their
+ * address ranges for reuse instead of unmapping and mapping them again -- on this VM each
+ * munmap/mmap/mremap of a large range costs tens of microseconds of page-table work. The address
+ * space held is bounded too, by HAK_VIRTUAL_FACTOR times the limit. Purge: a span idle for
  * HAKMEM_HUGE_PURGE_MS is unmapped by the next allocator call that checks the clock (there is no
  * background thread). Spans of one kernel mapping that touch are merged, so a block split off a
  * larger span and freed again becomes the larger span. */
@@ -18,14 +24,25 @@
 #include "os.h"
 
 #define SLOTS 64
+/* Address space the cache may hold per byte of its (resident) limit: enough for sparsely touched
+ * spans of a working set to be reused, small enough that page tables of idle ranges stay few. */
+#define HAK_VIRTUAL_FACTOR 4u
+
 typedef struct cached {
     hak_span span;
+    size_t counted;      /* charged to the limit: an upper bound of the span's resident bytes */
+    bool measured;       /* counted came from mincore since the span last changed */
     uint64_t idle_since; /* hak_os_now_ns() when it was freed (merged spans: the latest) */
 } cached;
 
 static cached g_slots[SLOTS]; /* g_slots[0..g_n) are in use, in no order */
 static unsigned g_n;
-static size_t g_bytes;
+static size_t g_bytes;      /* sum of counted */
+static size_t g_span_bytes; /* sum of the spans' lengths: the address space held */
+/* The most huge bytes live at once, as seen by the frees: live only falls at a free, so the
+ * bytes live just before one (live_bytes + the freed length) reach every peak that matters.
+ * (huge.c also puts back a span whose mremap failed, never live: a rare overestimate.) */
+static size_t g_peak_live;
 static _Atomic uint64_t g_purge_due; /* see hak_huge_cache_purge_due */
 
 static void release_add(hak_huge_release *r, hak_span s) {
@@ -48,18 +65,57 @@ static void update_purge_due(void) {
     atomic_store_explicit(&g_purge_due, g_n ? oldest + purge_delay_ns() : 0, memory_order_relaxed);
 }
 
+/* The share above the floor is also capped by how far the live bytes are below their peak: the
+ * cache then never lifts the process above the high-water mark the program itself set (plus
+ * the floor). A program whose live bytes sit near their peak -- large_blocks allocating a new
+ * block before freeing the old one -- keeps little more than the floor; one whose live bytes
+ * fell keeps up to its share for when they rise again. */
 static size_t limit_for(size_t live_bytes) {
     size_t floor = (size_t)hak_gate_huge_cache_mb() << 20;
     if (hak_gate_ss_mem_lean()) return hak_gate_ss_mem_lean_decommit() ? 0 : floor;
     size_t share = live_bytes / 100 * hak_gate_huge_cache_pct();
+    size_t headroom = g_peak_live > live_bytes ? g_peak_live - live_bytes : 0;
+    if (share > headroom) share = headroom;
     return floor && share > floor ? share : floor;
 }
 
 static hak_span remove_slot(unsigned i) {
     hak_span s = g_slots[i].span;
-    g_bytes -= s.len;
+    g_bytes -= g_slots[i].counted;
+    g_span_bytes -= s.len;
     g_slots[i] = g_slots[--g_n];
     return s;
+}
+
+/* Drops the first `len` bytes of a cached span (they were handed out). What stays is charged at
+ * most its length; a measured span stays measured (its count is still an upper bound, and the
+ * part handed out is usually the part that was resident, so measuring again rarely pays). */
+static void cut_front(cached *c, size_t len) {
+    c->span.start += len;
+    c->span.len -= len;
+    g_span_bytes -= len;
+    if (c->counted > c->span.len) {
+        g_bytes -= c->counted - c->span.len;
+        c->counted = c->span.len;
+    }
+}
+
+/* Charges c what the kernel says is resident instead of its upper bound (in_cache: c is one of
+ * g_slots, whose sum g_bytes follows). Lean mode charges every span its length: it wants the
+ * fewest bytes kept, sparse or not, and trades the re-mapping for it. */
+static void measure(cached *c, bool in_cache) {
+    if (c->measured || hak_gate_ss_mem_lean()) return;
+    size_t resident = hak_os_resident_bytes(c->span.start, c->span.len);
+    if (resident > c->counted) resident = c->counted;
+    if (in_cache) g_bytes -= c->counted - resident;
+    c->counted = resident;
+    c->measured = true;
+}
+
+/* Over the limit: measures every span not measured yet (each at most once while it is unchanged),
+ * so that only memory that is really resident pushes spans out. */
+static void measure_all(void) {
+    for (unsigned i = 0; i < g_n; i++) measure(&g_slots[i], true);
 }
 
 /* Over the limit, the smallest spans go first: they are the least likely to fit a request, and
@@ -83,9 +139,7 @@ bool hak_huge_cache_take(size_t len, size_t alignment, hak_span *out) {
     cached *c = &g_slots[fit];
     if (c->span.len - len > len / 8) { /* split: the rest stays cached, as idle as before */
         *out = (hak_span){c->span.start, len, c->span.origin};
-        c->span.start += len;
-        c->span.len -= len;
-        g_bytes -= len;
+        cut_front(c, len);
     } else {
         *out = remove_slot((unsigned)fit);
         update_purge_due();
@@ -111,31 +165,49 @@ bool hak_huge_cache_take_at(const char *addr, size_t need, uint64_t origin) {
             remove_slot(i);
             update_purge_due();
         } else {
-            c->span.start += need;
-            c->span.len -= need;
-            g_bytes -= need;
+            cut_front(c, need);
         }
         return true;
     }
     return false;
 }
 
+/* True while the cache, plus `add` more counted bytes and `add_span` more address space, is over
+ * one of its bounds. */
+static bool over(size_t add, size_t add_span, size_t limit) {
+    return g_bytes + add > limit || g_span_bytes + add_span > (size_t)HAK_VIRTUAL_FACTOR * limit;
+}
+
 void hak_huge_cache_put(hak_span s, size_t live_bytes, uint64_t now, hak_huge_release *r) {
+    if (live_bytes + s.len > g_peak_live) g_peak_live = live_bytes + s.len;
     size_t limit = limit_for(live_bytes);
+    cached c = {.span = s, .counted = s.len, .measured = false, .idle_since = now};
     for (unsigned i = 0; i < g_n;) { /* merge with the spans just before and just after it */
-        hak_span c = g_slots[i].span;
-        if (c.origin == s.origin && (c.start + c.len == s.start || s.start + s.len == c.start)) {
+        cached o = g_slots[i];
+        if (o.span.origin == s.origin && (o.span.start + o.span.len == c.span.start ||
+                                          c.span.start + c.span.len == o.span.start)) {
             remove_slot(i);
-            s = (hak_span){c.start < s.start ? c.start : s.start, c.len + s.len, s.origin};
+            c.span.start = o.span.start < c.span.start ? o.span.start : c.span.start;
+            c.span.len += o.span.len;
+            c.counted += o.counted;
             i = 0;
         } else {
             i++;
         }
     }
-    while (g_n && (g_n == SLOTS || g_bytes + s.len > limit))
+    if (g_bytes + c.counted > limit) { /* measuring helps only the resident bound */
+        measure(&c, false);
+        if (g_bytes + c.counted > limit) measure_all();
+    }
+    while (g_n && (g_n == SLOTS || over(c.counted, c.span.len, limit)))
         release_add(r, remove_slot(smallest_slot()));
-    if (s.len > limit) release_add(r, s);
-    else g_slots[g_n++] = (cached){s, now}, g_bytes += s.len;
+    if (over(c.counted, c.span.len, limit)) {
+        release_add(r, c.span);
+    } else {
+        g_slots[g_n++] = c;
+        g_bytes += c.counted;
+        g_span_bytes += c.span.len;
+    }
     update_purge_due();
 }
 
@@ -150,6 +222,7 @@ void hak_huge_cache_purge(size_t live_bytes, uint64_t now, hak_huge_release *r) 
         else i++;
     }
     size_t limit = limit_for(live_bytes); /* the live bytes may have fallen since the last put */
-    while (g_n && g_bytes > limit) release_add(r, remove_slot(smallest_slot()));
+    if (g_bytes > limit) measure_all();
+    while (g_n && over(0, 0, limit)) release_add(r, remove_slot(smallest_slot()));
     update_purge_due();
 }

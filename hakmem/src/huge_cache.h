@@ -38,7 +38,8 @@ bool hak_huge_cache_take_largest(size_t min_len, hak_span *out);
  * enough (realloc growing a block into the freed part of its mapping after it). */
 bool hak_huge_cache_take_at(const char *addr, size_t need, uint64_t origin);
 /* Keeps a freed span (merged with cached neighbours) within the limit for live_bytes of live
- * huge blocks, evicting the oldest spans into r; a span the cache cannot hold goes to r. */
+ * huge blocks (resident bytes, asked of the kernel once over it; huge_cache.c), evicting the
+ * smallest spans into r; a span the cache cannot hold goes to r. */
 void hak_huge_cache_put(hak_span s, size_t live_bytes, uint64_t now, hak_huge_release *r);
 /* The time (hak_os_now_ns) at which the oldest cached span has been idle for the purge delay;
  * 0 when the cache is empty. Read without the lock (a relaxed atomic). */

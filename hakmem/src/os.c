@@ -29,7 +29,7 @@ void hak_os_membarrier(void) { syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EX
 static struct {
     _Atomic uint64_t mmap_calls, mmap_failures, munmap_calls, madvise_calls, madvise_enomem,
         madvise_other, madvise_disabled, mremap_calls, superslab_alloc, superslab_free, huge_alloc,
-        huge_fail;
+        huge_fail, mincore_calls;
 } g_os;
 
 #define COUNT(field) atomic_fetch_add_explicit(&g_os.field, 1, memory_order_relaxed)
@@ -87,6 +87,20 @@ static void advise(void *addr, size_t size, int advice) {
 void hak_os_advise_huge_pages(void *addr, size_t size) { advise(addr, size, MADV_HUGEPAGE); }
 
 void hak_os_decommit(void *addr, size_t size) { advise(addr, size, MADV_DONTNEED); }
+
+size_t hak_os_resident_bytes(void *addr, size_t size) {
+    unsigned char vec[4096]; /* one byte per page: 16 MiB per mincore call */
+    size_t resident = 0;
+    for (size_t off = 0; off < size; off += sizeof vec * HAK_PAGE_SIZE) {
+        size_t chunk = size - off;
+        if (chunk > sizeof vec * HAK_PAGE_SIZE) chunk = sizeof vec * HAK_PAGE_SIZE;
+        if (mincore((char *)addr + off, chunk, vec) != 0) return size; /* unknown: assume all */
+        COUNT(mincore_calls);
+        size_t pages = (chunk + HAK_PAGE_SIZE - 1) / HAK_PAGE_SIZE;
+        for (size_t i = 0; i < pages; i++) resident += (size_t)(vec[i] & 1u) * HAK_PAGE_SIZE;
+    }
+    return resident;
+}
 
 uint64_t hak_os_now_ns(void) {
     struct timespec ts;
@@ -182,5 +196,6 @@ void hak_os_stats_get(hak_os_stats *out) {
     LOAD(superslab_free);
     LOAD(huge_alloc);
     LOAD(huge_fail);
+    LOAD(mincore_calls);
 #undef LOAD
 }

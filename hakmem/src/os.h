@@ -1,4 +1,4 @@
-/* os.h -- the one OS layer. Only os.c calls mmap, munmap, mremap, madvise or reads the
+/* os.h -- the one OS layer. Only os.c calls mmap, munmap, mremap, madvise, mincore or reads the
  * environment; it counts every call so the syscall budget can be checked exactly. */
 #ifndef HAKMEM_OS_H
 #define HAKMEM_OS_H
@@ -20,6 +20,9 @@ void *hak_os_remap(void *addr, size_t old_size, size_t new_size);
 void hak_os_advise_huge_pages(void *addr, size_t size);
 /* Gives the pages back to the OS (they read as zero afterwards). Counts the outcome. */
 void hak_os_decommit(void *addr, size_t size);
+/* How many bytes of the range are resident (mincore: a read-only walk of the page tables, nothing
+ * is freed or faulted in); size if the kernel cannot tell. addr page-aligned. */
+size_t hak_os_resident_bytes(void *addr, size_t size);
 /* A monotonic clock in nanoseconds, coarse (a few ms) and cheap: no syscall (vDSO). */
 uint64_t hak_os_now_ns(void);
 /* Counts a decommit that policy skipped (the seed's madvise_disabled). */

@@ -1,12 +1,12 @@
 #!/bin/sh
 # os_layer_test.sh -- proves hakmem/src/os.c is the only OS layer: no other hakmem/src file (given
-# as arguments by //hakmem/tests:hakmem_sources) calls mmap/munmap/mremap/madvise/mprotect/brk/
+# as arguments by //hakmem/tests:hakmem_sources) calls mmap/munmap/mremap/madvise/mprotect/mincore/brk/
 # sbrk/getenv/secure_getenv or syscall(...) of any kind, or includes <sys/mman.h>. Comments are
 # stripped first; a self-test on fixtures proves the matcher finds each of them and no false
 # positive. The summary line counts the checks that really ran.
 set -u
 
-CALL_RE='(^|[^A-Za-z0-9_])(mmap|mmap64|munmap|mremap|madvise|posix_madvise|mprotect|brk|sbrk|syscall|getenv|secure_getenv)[[:space:]]*\(|SYS_(mmap|munmap|mremap|madvise|mprotect|brk)([^A-Za-z0-9_]|$)|#[[:space:]]*include[[:space:]]*[<"]sys/mman\.h[>"]'
+CALL_RE='(^|[^A-Za-z0-9_])(mmap|mmap64|munmap|mremap|madvise|posix_madvise|mprotect|mincore|brk|sbrk|syscall|getenv|secure_getenv)[[:space:]]*\(|SYS_(mmap|munmap|mremap|madvise|mprotect|brk)([^A-Za-z0-9_]|$)|#[[:space:]]*include[[:space:]]*[<"]sys/mman\.h[>"]'
 
 # Prints the file with /* */ and // comments blanked (line numbers kept; strings kept verbatim).
 strip_comments() {
@@ -44,7 +44,7 @@ fx=$(mktemp -d "${TEST_TMPDIR:-/tmp}/oslayer.XXXXXX")
 printf 'static void *f(void) {\n    return mmap(0, 4096, 3, 0x22, -1, 0);\n}\n' > "$fx/call.c"
 printf '#include <stdio.h>\n#  include <sys/mman.h>\n' > "$fx/inc.h"
 printf 'long r = syscall(SYS_madvise, p, n, 4);\nchar *e = secure_getenv ("X");\n' > "$fx/sys.c"
-printf 'mprotect(p, 4096, 0);\nvoid *b = sbrk(0);\nint r = brk(b);\nlong t = syscall(186);\n' > "$fx/more.c"
+printf 'mprotect(p, 4096, 0);\nvoid *b = sbrk(0);\nint r = brk(b);\nlong t = syscall(186);\nmincore(p, n, v);\n' > "$fx/more.c"
 cat > "$fx/clean.c" <<'EOC'
 /* mmap(2) is called only by os.c; madvise( too
  * getenv( in a block comment */
@@ -58,7 +58,7 @@ ok
 ok
 [ "$(scan "$fx/sys.c" | wc -l)" -eq 2 ] || fail "self-test: syscall(SYS_madvise)/secure_getenv not detected"
 ok
-[ "$(scan "$fx/more.c" | wc -l)" -eq 4 ] || fail "self-test: mprotect/sbrk/brk/syscall(...) not all detected: $(scan "$fx/more.c")"
+[ "$(scan "$fx/more.c" | wc -l)" -eq 5 ] || fail "self-test: mprotect/sbrk/brk/syscall(...)/mincore not all detected: $(scan "$fx/more.c")"
 ok
 [ -z "$(scan "$fx/clean.c")" ] || fail "self-test: false positive: $(scan "$fx/clean.c")"
 ok
