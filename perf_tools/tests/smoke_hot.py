@@ -1,5 +1,6 @@
 """Smoke test of hot.py on two shuffled-layout copies of FAST, with tiny iteration counts:
-callgrind's exact Ir/op is the same for both (same code), malloc and free are in the top list,
+callgrind's exact Ir/op is the same for both (same code), malloc and free (or the loop ThinLTO
+inlines them into) lead the list and hakmem's functions are named,
 the diff table is written; perf's table appears when perf can sample here and is absent with
 PERF=0; bad input (unknown allocator, three sides, bad ITERS pair) exits 2 with one line."""
 
@@ -22,7 +23,12 @@ def main(argv):
             data = json.load(f)
         a, b = data["profiles"]
         names = [r["function"] for r in a["callgrind"]]
-        check("malloc" in names and "free" in names, f"malloc/free not in the callgrind top list: {names}")
+        # Linked in with ThinLTO, malloc and free may be inlined into the workload's loop (run_ops):
+        # then that loop is the hottest entry; hakmem's own slow paths are named either way.
+        inlined = names[:1] == ["run_ops"]
+        check(("malloc" in names and "free" in names) or inlined,
+              f"neither malloc/free nor the loop they inline into leads the callgrind list: {names[:12]}")
+        check(any(n.startswith("hak_") for n in names), f"no hakmem function in the callgrind list: {names[:12]}")
         check(abs(a["cg_total"] - b["cg_total"]) < 0.5 and a["cg_total"] > 10,
               f"same code, other layout: Ir/op {a['cg_total']} vs {b['cg_total']}")
         check("### Diff hakmem-a -> hakmem-b: callgrind" in out and "perf cpu-clock" not in out,
