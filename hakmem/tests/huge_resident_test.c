@@ -18,24 +18,15 @@
 #include "hakmem.h"
 #include "hakmem/tests/check.h"
 #include "hakmem/tests/pattern.h"
+#include "hakmem/tests/process_memory.h"
 
 #define MIB ((size_t)1 << 20)
 #define SPARSE_BLOCKS 4
 
-static hak_os_stats stats(void) {
-    hak_os_stats s;
-    hak_os_stats_get(&s);
-    return s;
-}
-
 static size_t rss_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%lu %lu", &size, &resident) != 2) resident = 0;
-        fclose(f);
-    }
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+    size_t rss;
+    read_rss_bytes(&rss); /* 0 when statm is unreadable */
+    return rss;
 }
 
 /* Four 3 MiB blocks (12 MiB of address space, three times the 4 MiB limit) written only at both
@@ -48,9 +39,9 @@ static void test_sparse_kept(int cached) {
         b[i][0] = (unsigned char)i;
         b[i][3 * MIB - 1] = (unsigned char)i;
     }
-    hak_os_stats before = stats();
+    hak_os_stats before = os_stats_now();
     for (int i = 0; i < SPARSE_BLOCKS; i++) free(b[i]);
-    hak_os_stats freed = stats();
+    hak_os_stats freed = os_stats_now();
     if (!cached) {
         EXPECTF(freed.munmap_calls >= before.munmap_calls + SPARSE_BLOCKS,
                 "lean mode: %llu munmap calls for %d freed blocks",
@@ -67,7 +58,7 @@ static void test_sparse_kept(int cached) {
         CHECK(b[i] != NULL);
         b[i][3 * MIB - 1] = 1;
     }
-    hak_os_stats again = stats();
+    hak_os_stats again = os_stats_now();
     EXPECTF(again.mmap_calls == freed.mmap_calls, "%llu mmap calls for blocks served from the cache",
             (unsigned long long)(again.mmap_calls - freed.mmap_calls));
     for (int i = 0; i < SPARSE_BLOCKS; i++) free(b[i]);
@@ -82,9 +73,9 @@ static void test_dense_released(void) {
         memset(b[i], 0x5a, 3 * MIB);
     }
     size_t rss_live = rss_bytes();
-    hak_os_stats before = stats();
+    hak_os_stats before = os_stats_now();
     for (int i = 0; i < SPARSE_BLOCKS; i++) free(b[i]);
-    hak_os_stats after = stats();
+    hak_os_stats after = os_stats_now();
     EXPECTF(after.munmap_calls >= before.munmap_calls + SPARSE_BLOCKS - 1,
             "%llu munmap calls freeing 12 MiB of written blocks over a 4 MiB limit",
             (unsigned long long)(after.munmap_calls - before.munmap_calls));

@@ -16,14 +16,9 @@
 #include "hakmem.h"
 #include "hakmem/tests/check.h"
 #include "hakmem/tests/pattern.h"
+#include "hakmem/tests/process_memory.h"
 
 #define MIB ((size_t)1 << 20)
-
-static hak_os_stats stats(void) {
-    hak_os_stats s;
-    hak_os_stats_get(&s);
-    return s;
-}
 
 static long minor_faults(void) {
     struct rusage ru;
@@ -32,13 +27,9 @@ static long minor_faults(void) {
 }
 
 static size_t rss_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%lu %lu", &size, &resident) != 2) resident = 0;
-        fclose(f);
-    }
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+    size_t rss;
+    read_rss_bytes(&rss); /* 0 when statm is unreadable */
+    return rss;
 }
 
 static void sleep_ms(long ms) {
@@ -58,12 +49,12 @@ static unsigned char *filled(size_t n, unsigned seed) {
 static void test_reuse(int cached) {
     unsigned char *a = filled(24 * MIB, 1);
     free(a);
-    hak_os_stats before = stats();
+    hak_os_stats before = os_stats_now();
     long faults = minor_faults();
     unsigned char *b = filled(8 * MIB, 2); /* smaller: split off the cached 24 MiB */
     unsigned char *c = filled(12 * MIB, 3); /* the rest of it */
     long new_faults = minor_faults() - faults;
-    hak_os_stats after = stats();
+    hak_os_stats after = os_stats_now();
     if (cached) {
         EXPECTF(b == a, "8 MiB block at %p, not at the start of the freed 24 MiB one (%p)", (void *)b, (void *)a);
         EXPECTF(after.mmap_calls == before.mmap_calls, "%llu mmap calls for blocks the cache holds",
@@ -98,10 +89,10 @@ static void test_calloc_reused(void) {
  * block in place and its tail serves a later block. */
 static void test_realloc(int cached) {
     unsigned char *p = filled(4 * MIB, 7);
-    hak_os_stats before = stats();
+    hak_os_stats before = os_stats_now();
     p = realloc(p, 40 * MIB);
     CHECK(p != NULL);
-    hak_os_stats after = stats();
+    hak_os_stats after = os_stats_now();
     EXPECTF(after.mremap_calls == before.mremap_calls + 1, "growth made %llu mremap calls, want 1",
             (unsigned long long)(after.mremap_calls - before.mremap_calls));
     EXPECTF(pattern_check(p, 4 * MIB, 7) < 0, "contents lost growing 4 -> 40 MiB");
@@ -109,9 +100,9 @@ static void test_realloc(int cached) {
     unsigned char *q = realloc(p, 12 * MIB); /* the 28 MiB tail fits the cache's 32 MiB floor */
     EXPECTF(q == p, "shrinking 40 -> 12 MiB moved the block");
     EXPECTF(pattern_check(q, 12 * MIB, 8) < 0, "contents lost shrinking 40 -> 12 MiB");
-    before = stats();
+    before = os_stats_now();
     unsigned char *r = filled(20 * MIB, 9); /* fits the tail */
-    after = stats();
+    after = os_stats_now();
     if (cached)
         EXPECTF(after.mmap_calls == before.mmap_calls, "the tail of the shrunk block was not reused");
     q = realloc(q, 30 * MIB);
@@ -128,9 +119,9 @@ static void test_purge(int cached, long delay_ms) {
     unsigned char *keep = filled(2 * MIB, 10); /* freed later: that free is the purge clock */
     unsigned char *a = filled(32 * MIB, 11);
     size_t rss_live = rss_bytes();
-    hak_os_stats before = stats();
+    hak_os_stats before = os_stats_now();
     free(a);
-    hak_os_stats after = stats();
+    hak_os_stats after = os_stats_now();
     size_t rss_freed = rss_bytes();
     if (!cached) {
         EXPECTF(after.munmap_calls > before.munmap_calls, "lean mode kept a freed 32 MiB mapping");
@@ -144,7 +135,7 @@ static void test_purge(int cached, long delay_ms) {
             rss_freed);
     sleep_ms(delay_ms + 50);
     free(keep);
-    after = stats();
+    after = os_stats_now();
     EXPECTF(after.munmap_calls > before.munmap_calls, "no munmap %ld ms after the free (delay %ld ms)",
             delay_ms + 50, delay_ms);
     EXPECTF(rss_bytes() + 24 * MIB < rss_live, "RSS %zu -> %zu after the purge delay", rss_live, rss_bytes());

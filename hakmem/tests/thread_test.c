@@ -17,6 +17,7 @@
 #include "hakmem/tests/allocator_probe.h"
 #include "hakmem/tests/check.h"
 #include "hakmem/tests/pattern.h"
+#include "hakmem/tests/process_memory.h"
 
 static size_t rand_size(uint64_t *rng) {
     uint64_t r = check_rand(rng), bucket = r % 10000;
@@ -160,12 +161,9 @@ static void *churn_worker(void *arg) {
 }
 
 static size_t rss_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    CHECK(f != NULL);
-    unsigned long size = 0, resident = 0;
-    CHECK(fscanf(f, "%lu %lu", &size, &resident) == 2);
-    fclose(f);
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+    size_t rss;
+    CHECK(read_rss_bytes(&rss));
+    return rss;
 }
 
 static long live_superslabs(void) {
