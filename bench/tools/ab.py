@@ -48,13 +48,15 @@ def main(argv):
     stats = {name: bl.summarize(values) for name, values in samples.items()}
     cmp = il.compare(samples[name_a], samples[name_b])
     delta = cmp["delta_mean_pct"]
-    verdict, limit = il.verdict(delta, kind)
+    verdict, limit = il.verdict(cmp["delta_mean_ci95"], kind)
     print(f"A/B, {runs} interleaved rounds after {warmup} warm-up, params {params or 'defaults'}")
     for name in (name_a, name_b):
         s = stats[name]
         print(f"  {name:<24} mean {s['mean']:8.2f}  median {s['median']:8.2f}  min {s['min']:8.2f}"
               f"  max {s['max']:8.2f} M ops/s  CV {s['cv_pct']:.2f} %  (allocator={reported[name]})")
-    print(f"B vs A (means): {delta:+.2f} %  -> {verdict} ({kind}-level rule: +-{limit} %)")
+    lo, hi = cmp["delta_mean_ci95"]
+    print(f"B vs A (means): {delta:+.2f} % [95 % CI {lo:+.2f}, {hi:+.2f}]  -> {verdict}"
+          f" ({kind}-level rule: GO/NO-GO only when the whole interval is beyond +-{limit} %)")
     # The median of per-round ratios is the robust cross-check: bursts of host noise that hit a
     # round's A and B alike do not move it.
     q = cmp["paired_pct"]

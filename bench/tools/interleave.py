@@ -2,8 +2,8 @@
 (noise floor, research-box A/B, review): every round runs each side once, so slow drifts of a
 shared machine hit all sides alike, and the order rotates from round to round (A B, B A, ...;
 C1..CK, C2..CK C1, ...) so no side always runs first; per-round ratios, a bootstrap confidence
-interval over rounds and the seed's verdict, which a measured layout-noise floor can only make
-stricter."""
+interval over rounds and the seed's verdict, taken from that interval (never from the point
+estimate alone), which a measured layout-noise floor can only make stricter."""
 
 import random
 import statistics
@@ -84,15 +84,19 @@ def compare(a_values, b_values):
     }
 
 
-def verdict(delta_pct, kind, floor_pct=None):
-    """(verdict, limit used): GO at >= the kind's threshold, NO-GO at <= minus it, NEUTRAL
-    between; a measured layout-noise floor above the threshold widens the NEUTRAL band to it
-    (a gain below the floor is layout luck, a loss within it is too)."""
+def verdict(ci95, kind, floor_pct=None):
+    """(verdict, limit used) from B vs A's 95 % confidence interval (lo, hi) in %: GO when the whole
+    interval lies at or above the kind's threshold, NO-GO when it lies at or below minus it,
+    NEUTRAL otherwise. A verdict claims no more than its interval shows: an interval that reaches
+    into the NEUTRAL band is NEUTRAL whatever the sign of its point estimate. A measured
+    layout-noise floor above the threshold widens the band to it (a single-layout A/B's interval
+    does not contain the layout effect, so the band has to)."""
+    lo, hi = ci95
     limit = THRESHOLD_PCT[kind]
     if floor_pct is not None:
         limit = max(limit, floor_pct)
-    if delta_pct >= limit:
+    if lo >= limit:
         return "GO", limit
-    if delta_pct <= -limit:
+    if hi <= -limit:
         return "NO-GO", limit
     return "NEUTRAL", limit

@@ -51,7 +51,7 @@ def measure(tool, a, b, kind, floor, runs, warmup, params, pin, cg_iters, folder
     for k in linkages:
         sa, sb = samples[a.sides[k].name], samples[b.sides[k].name]
         cmp = il.compare(sa, sb)
-        verdict, limit = il.verdict(cmp["delta_mean_pct"], kind, floor_pct)
+        verdict, limit = il.verdict(cmp["delta_mean_ci95"], kind, floor_pct)
         verdicts[k] = verdict
         lo, hi = cmp["delta_mean_ci95"]
         mlo, mhi = cmp["delta_median_ci95"]
