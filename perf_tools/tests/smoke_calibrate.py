@@ -1,0 +1,46 @@
+"""Smoke test of calibrate.py on four base copies and one planted level at two seeds (tiny ITERS,
+K=2 pairs, 2 rounds, 2 nulls and 1 planted A/B): the table has every condition with counts that
+add up, the planted level costs more exact Ir/op than the base, the power table and the JSON
+are written; bad input (K larger than the pool allows, an unknown level, a malformed --planted,
+bad TRUE_PCT, nothing to run) exits 2 with one line."""
+
+import json
+import os
+import sys
+
+from ptcheck import check, expect_usage_error, finish, is_chart, run
+
+TINY = {"ITERS": "20000", "RUNS": "2", "WARMUP": "0", "LAYOUTS": "2", "NULLS": "2", "PLANTED_AB": "1",
+        "CG_ITERS": "40000", "CG_BASE_ITERS": "20000", "TRUE_PCT": "1:0.9"}
+
+
+def main(argv):
+    tool, args = argv[0], argv[1:]
+    level = next(a for a in args if a.startswith("--planted=")).split("=", 1)[1].split(":")[0]
+    rc, out, err, folder = run(tool, args, TINY)
+    if check(rc == 0, f"calibrate: exit {rc}: {err[-1500:]}"):
+        for needle in ("| null-identical |", "| null-layouts |", f"| planted-{level} |", "time +0.90 %", "Detectable effect at 80 % power", "| 2 | 40 |"):
+            check(needle in out, f"report lacks {needle!r}:\n{out[:3000]}")
+        with open(os.path.join(folder, "calibrate.json")) as f:
+            data = json.load(f)
+        results = data["results"]
+        check([r["condition"] for r in results] == ["null-identical", "null-layouts", f"planted-{level}"],
+              f"plan {[r['condition'] for r in results]}")
+        check(all(r["verdict"] in ("GO", "NEUTRAL", "NO-GO") and len(r["samples"]) == 2 for r in results),
+              "every A/B has a verdict and two pairs")
+        same = results[0]["seeds"]
+        check(all(a == b for a, b in same), f"identical null pairs a binary with itself: {same}")
+        check(all(a != b for a, b in results[1]["seeds"]), f"layout null pairs different seeds: {results[1]['seeds']}")
+        check(data["ir_per_op"][level] > data["ir_per_op"]["None"] + 0.5,
+              f"planted level {level} should cost more Ir/op: {data['ir_per_op']}")
+        check(is_chart(os.path.join(folder, "calibrate.svg")), "chart missing")
+    expect_usage_error(tool, args, {**TINY, "LAYOUTS": "3"}, "LAYOUTS=3", "K too large for the pool")
+    expect_usage_error(tool, args, {**TINY, "LEVELS": "99"}, "LEVELS", "unknown level")
+    expect_usage_error(tool, args + ["--planted=x=/bin/true"], TINY, "--planted", "malformed --planted")
+    expect_usage_error(tool, args, {**TINY, "TRUE_PCT": "1:x"}, "TRUE_PCT", "bad TRUE_PCT")
+    expect_usage_error(tool, args, {**TINY, "NULLS": "0", "PLANTED_AB": "0"}, "nothing to run", "nothing to run")
+    finish("calibrate", "calibrate smoke checks passed")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
