@@ -18,14 +18,24 @@ from allocators import Allocator
 
 
 class Build:
-    """One side of the A/B: a label, Mixed with it linked in, its preload library, extra env."""
+    """One side of the A/B: a label, Mixed with it linked in, its preload library, extra env.
+    Layout mode: `copies` = [(seed, linked, lib)], the build's shuffled-layout copies; then
+    `sides` (callgrind, perf, reports) is the first copy and `copy_sides` holds them all."""
 
-    def __init__(self, label, linked, lib, plain, env=None):
+    def __init__(self, label, linked, lib, plain, env=None, copies=None):
         self.label = label
         self.env = env or {}
-        self.sides = {"linked": il.Side(f"{label} linked", linked, self.env)}
+        if copies:
+            _, linked, lib = copies[0]
+        self.sides = self._sides(label, linked, lib, plain)
+        self.seeds = [seed for seed, _, _ in copies or []]
+        self.copy_sides = [self._sides(f"{label} @{seed}", l, so, plain) for seed, l, so in copies or []]
+
+    def _sides(self, label, linked, lib, plain):
+        sides = {"linked": il.Side(f"{label} linked", linked, self.env)}
         if lib:
-            self.sides["preload"] = il.Side(f"{label} preload", plain, {**self.env, "LD_PRELOAD": lib})
+            sides["preload"] = il.Side(f"{label} preload", plain, {**self.env, "LD_PRELOAD": lib})
+        return sides
 
 
 def overall(verdicts):
