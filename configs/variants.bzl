@@ -136,9 +136,10 @@ def allocator_suffix(v):
 # (rb_ab: --copt=-DHAK_RB_X=v) gets its copies by building these targets under that flag.
 LAYOUT_BASE = "fast"
 
-# The seed pool: the noise floor uses every seed (a variance component needs >= 16 copies),
-# an A/B its first K, calibrate draws K at random per A/B.
-LAYOUT_SEEDS = list(range(1, 25))
+# The seed pool: the noise floor uses every seed (a variance component needs >= 16 copies), a
+# layout-mode A/B its first K, calibrate draws K (or 2K) at random per A/B, so the pool is a few
+# times its K (10).
+LAYOUT_SEEDS = list(range(1, 33))
 
 # HAK_RB_PLANTED_WORK levels (hakmem/src/research_boxes.h) that perf_tools/calibrate plants:
 # N dependent additions per malloc, N/2 instructions per Mixed operation.

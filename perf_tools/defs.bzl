@@ -30,16 +30,21 @@ def layout_copy_inputs(copies = LAYOUT_VARIANT_NAMES):
                  "--preload=%s=$(rootpath //hakmem:libhakmem_%s.so)" % (c, c)]
     return labels, args
 
-def calibrate_inputs(seeds = LAYOUT_SEEDS, levels = PLANTED_LEVELS, planted_seeds = LAYOUT_SEEDS):
-    """(data labels, args) handing calibrate Mixed with each base copy and each planted copy."""
+def calibrate_inputs(seeds = LAYOUT_SEEDS, levels = PLANTED_LEVELS, planted_seeds = LAYOUT_SEEDS, preload = False):
+    """(data labels, args) handing calibrate each base copy and each planted copy: Mixed with the
+    copy linked in, or (preload) the copy's library and the plain Mixed binary."""
     labels, args = [], []
+    if preload:
+        labels.append("//bench:mixed")
+        args.append("--plain=$(rootpath //bench:mixed)")
+    copy = "//hakmem:libhakmem_%s.so" if preload else "//bench:mixed_%s"
     for seed in seeds:
-        label = "//bench:mixed_" + layout_copy(LAYOUT_BUILD, seed)
+        label = copy % layout_copy(LAYOUT_BUILD, seed)
         labels.append(label)
         args.append("--base=%d=$(rootpath %s)" % (seed, label))
     for n in levels:
         for seed in planted_seeds:
-            label = "//bench:mixed_" + layout_copy(planted_build(n), seed)
+            label = copy % layout_copy(planted_build(n), seed)
             labels.append(label)
             args.append("--planted=%d:%d=$(rootpath %s)" % (n, seed, label))
     return labels, args

@@ -3,7 +3,9 @@
 shared machine hit all sides alike, and the order rotates from round to round (A B, B A, ...;
 C1..CK, C2..CK C1, ...) so no side always runs first; per-round ratios, a bootstrap confidence
 interval over rounds and the seed's verdict, taken from that interval (never from the point
-estimate alone), which a measured layout-noise floor can only make stricter."""
+estimate alone), which a measured layout-noise floor can only make stricter. Layout mode
+(run_pairs, layout_compare): K shuffled-layout copies per side, paired by seed and run back to
+back, with a Student t interval over the pairs that holds the layout variance itself."""
 
 import math
 import random

@@ -19,7 +19,7 @@ def main(argv):
     level = next(a for a in args if a.startswith("--planted=")).split("=", 1)[1].split(":")[0]
     rc, out, err, folder = run(tool, args, TINY)
     if check(rc == 0, f"calibrate: exit {rc}: {err[-1500:]}"):
-        for needle in ("| null-identical |", "| null-layouts |", f"| planted-{level} |", "time +0.90 %", "Detectable effect at 80 % power", "| 2 | 40 |"):
+        for needle in ("| null-identical |", "| null-layouts |", f"| planted-{level} |", "time +0.90 %", "Detectable effect at 80 % power", "| 40 |", "K = 64 pairs"):
             check(needle in out, f"report lacks {needle!r}:\n{out[:3000]}")
         with open(os.path.join(folder, "calibrate.json")) as f:
             data = json.load(f)
