@@ -1,4 +1,5 @@
-"""Smoke test of calibrate.py on four base copies and one planted level at two seeds (tiny ITERS,
+"""Smoke test of calibrate.py on four base copies and one planted level at two seeds, linked in
+and preloaded (tiny ITERS,
 K=2 pairs, 2 rounds, 2 nulls and 1 planted A/B): the table has every condition with counts that
 add up, the planted level costs more exact Ir/op than the base, the power table and the JSON
 are written; bad input (K larger than the pool allows, an unknown level, a malformed --planted,
@@ -44,8 +45,23 @@ def check_statistic(tool):
     check(d(10, 10) > d(10, 40) > 0.5 and d(10, 10) > d(40, 10), "detectable_pct: more rounds or pairs must help")
 
 
+def check_preload(tool, args):
+    """The same copies' libraries preloaded under the plain Mixed binary (calibrate_preload)."""
+    rc, out, err, folder = run(tool, args, {**TINY, "NULLS": "1"})
+    if check(rc == 0, f"calibrate preloaded: exit {rc}: {err[-1500:]}"):
+        with open(os.path.join(folder, "calibrate.json")) as f:
+            data = json.load(f)
+        check(data["linkage"] == "preloaded" and "(Mixed, preloaded)" in out, f"preloaded: linkage {data['linkage']}")
+        level = next(k for k in data["ir_per_op"] if k != "None")
+        check(data["ir_per_op"][level] > data["ir_per_op"]["None"] + 0.5, f"preloaded Ir/op {data['ir_per_op']}")
+    expect_usage_error(tool, [a for a in args if not a.startswith("--plain=")] + ["--plain=/nonexistent"], TINY,
+                       "--plain", "a missing plain binary")
+
+
 def main(argv):
-    tool, args = argv[0], argv[1:]
+    sep = argv.index("--")
+    tool, args = argv[0], argv[1:sep]
+    check_preload(tool, argv[sep + 1:])
     level = next(a for a in args if a.startswith("--planted=")).split("=", 1)[1].split(":")[0]
     rc, out, err, folder = run(tool, args, TINY)
     if check(rc == 0, f"calibrate: exit {rc}: {err[-1500:]}"):
