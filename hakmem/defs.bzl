@@ -5,6 +5,7 @@ with its profile as a declared input; tests cover the variants (twins are only t
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
 load(
     "//configs:variants.bzl",
+    "BOX_VARIANT_NAMES",
     "HAK_COPTS",
     "HAK_RELEASE_COPTS",
     "HAK_RELEASE_LINKOPTS",
@@ -25,8 +26,9 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-o
 def hakmem_variants(core_srcs, override_srcs, hdrs):
     """For each variant V: hakmem_core_V, hakmem_V (drop-in, alwayslink), libhakmem_V.so and
     hakmem_core_V_sanitized (the hak_* API built with ASan+UBSan, for the library's own tests);
-    the shuffled-layout copies get the release targets too, tagged manual by their spec."""
-    for v in LIBRARY_VARIANT_NAMES + LAYOUT_VARIANT_NAMES:
+    the shuffled-layout copies (tagged manual by their spec) and the box variants get the release
+    targets too."""
+    for v in LIBRARY_VARIANT_NAMES + LAYOUT_VARIANT_NAMES + BOX_VARIANT_NAMES:
         spec = library_variant(v)
         tags = spec.get("tags", [])
         profile = [pgo_profile(v)] if spec.get("pgo") else []
