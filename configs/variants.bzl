@@ -71,7 +71,7 @@ def instrumented_name(v):
 # compiler emits, as -Werror=profile-instr-missing needs: --export-dynamic keeps every hak_* API
 # function in a workload binary (LTO drops those it does not call, e.g. hak_thread_flush), and
 # -z nostart-stop-gc keeps the records of inline helpers FAST's constant gates leave in dead
-# branches (hak_free_key_clear...), which lld's --gc-sections would otherwise discard.
+# branches (hak_link_mask), which lld's --gc-sections would otherwise discard.
 INSTRUMENTED = {
     instrumented_name(v): {
         "defines": VARIANTS[v]["defines"],
