@@ -5,6 +5,7 @@ bench_runner: a Python tool (run by /usr/bin/python3 through tools/run_python.sh
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary")
+load("//configs:allocators.bzl", "EXTERNAL_ALLOCATORS")
 load(
     "//configs:variants.bzl",
     "DERIVED_VARIANTS",
@@ -35,8 +36,6 @@ WORKLOADS = [
 # Tags for targets that measure: never remote, never cached, never beside another test.
 BENCH_TAGS = ["exclusive", "no-remote", "no-cache", "manual"]
 
-MIMALLOC_SO = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
-JEMALLOC_SO = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 
 def workload_binaries(name):
     """For workloads/<name>.c: <name> (plain: glibc, or whatever LD_PRELOAD supplies),
@@ -50,7 +49,7 @@ def workload_binaries(name):
     )
     cc_binary(name = name, linkopts = ["-pthread"], **common)
     cc_binary(name = name + "_system", linkopts = ["-pthread"], **common)
-    cc_binary(name = name + "_mimalloc", linkopts = ["-Wl,--no-as-needed", "-lmimalloc", "-pthread"], **common)
+    cc_binary(name = name + "_mimalloc", linkopts = ["-Wl,--no-as-needed", EXTERNAL_ALLOCATORS["mimalloc"]["linkopt"], "-pthread"], **common)
     for v in LIBRARY_VARIANT_NAMES:
         cc_binary(
             name = "%s_%s" % (name, v),
@@ -75,6 +74,21 @@ def layout_binaries(name):
                 tags = ["manual"],
                 visibility = ["//visibility:public"],
             )
+
+def manual_binaries(name, variants):
+    """<name>_<v> for each v of `variants`, library variants outside the default tables (the box
+    variants of perf_tools/rb_ab); manual, so `//...` builds only those a test depends on."""
+    for v in variants:
+        cc_binary(
+            name = "%s_%s" % (name, v),
+            srcs = ["workloads/%s.c" % name],
+            copts = TOOL_COPTS,
+            deps = [":bench_common"],
+            malloc = "//hakmem:hakmem_" + v,
+            linkopts = ["-pthread"],
+            tags = ["manual"],
+            visibility = ["//visibility:public"],
+        )
 
 def allocator_bins(workload):
     """(data labels, args) handing every allocator's binary of `workload` to a Python tool.
@@ -103,6 +117,10 @@ def allocator_bins(workload):
             args.append("--bin=%s=$(rootpath %s)" % (key, derived_binary(d, workload)))
     return labels, args
 
+# The 10-run's verdicts: the committed layout-noise floor and its loader (perf_tools/tools/ptlib.py).
+TENRUN_DATA = ["//perf_tools:noise_floor.json", "//perf_tools:python_lib"]
+TENRUN_ARGS = ["--floor=$(rootpath //perf_tools:noise_floor.json)"]
+
 def build_info_args():
     """What --config was used, for the report: variant, PGO on/off, compilation mode."""
     return select({
@@ -118,6 +136,8 @@ def bench_runner(name, script, workload, extra_args = []):
     `bazel test //bench:<name>_test` (parameters via --test_env, results in the test's
     undeclared outputs), tagged BENCH_TAGS so it never runs remotely, cached or beside others."""
     labels, args = allocator_bins(workload)
+    if script == "tenrun.py":
+        labels, args = labels + TENRUN_DATA, args + TENRUN_ARGS
     common = dict(
         srcs = ["tools/run_python.sh"],
         data = ["tools/" + script, ":python_lib"] + labels,
@@ -132,9 +152,7 @@ def _smoke_flavors():
     flavors = [
         ("system", "_system", "glibc", None),
         ("mimalloc", "_mimalloc", "mimalloc", None),
-        ("mimalloc_preload", "", "mimalloc", MIMALLOC_SO),
-        ("jemalloc_preload", "", "jemalloc", JEMALLOC_SO),
-    ]
+    ] + [(a + "_preload", "", a, spec["library"]) for a, spec in EXTERNAL_ALLOCATORS.items()]
     for v in VARIANT_NAMES:
         flavors.append((v, "_" + v, "hakmem-" + allocator_suffix(v), None))
         flavors.append((v + "_preload", "", "hakmem-" + allocator_suffix(v), "//hakmem:libhakmem_%s.so" % v))
@@ -172,9 +190,9 @@ def bench_smoke_tests(name):
     native.sh_test(
         name = "smoke_tenrun_test",
         srcs = ["tools/run_python.sh"],
-        data = labels + ["tests/smoke_tenrun.py", "tests/smokecheck.py", "tools/tenrun.py", ":python_lib"],
+        data = labels + TENRUN_DATA + ["tests/smoke_tenrun.py", "tests/smokecheck.py", "tools/tenrun.py", ":python_lib"],
         args = ["$(rootpath tests/smoke_tenrun.py)", "--runner", "$(rootpath tools/tenrun.py)", "--",
-                "--workload=mixed", "--name=smoke_tenrun"] + bin_args + build_info_args(),
+                "--workload=mixed", "--name=smoke_tenrun"] + bin_args + TENRUN_ARGS + build_info_args(),
         # medium: each chart-writing run imports matplotlib (about a CPU-second), which a loaded
         # 2-core runner can stretch past small's 60 s.
         size = "medium",

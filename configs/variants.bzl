@@ -12,6 +12,8 @@ A variant with "pgo": True is compiled with the profile pgo/ trains on its instr
 (INSTRUMENTED below, same targets with the suffix _instr); docs/pgo.md shows the pipeline.
 """
 
+load(":research_boxes.bzl", "BOX_VALUES", "RESEARCH_BOXES", "box_variant_name")
+
 _FAST_DEFINES = ["HAK_VARIANT_FAST=1"]
 
 VARIANTS = {
@@ -24,11 +26,13 @@ VARIANTS = {
     # FAST compiled with a profile of the training table (pgo/training.bzl), measured by
     # `bazel run //pgo:report`. The profile is a build output of this same configuration, so it
     # is never older than the sources (a mismatch is a compile error: PGO_USE_COPTS).
+    # "baseline": the variant its gain is measured against (the 10-run's verdicts, pgo/report).
     "fast_pgo": {
         "defines": _FAST_DEFINES,
         "copts": [],
         "linkopts": [],
         "pgo": True,
+        "baseline": "fast",
     },
     # Release build: hot gates read once from HAKMEM_* at start-up; cheap safety checks on.
     "standard": {
@@ -67,7 +71,7 @@ def instrumented_name(v):
 # compiler emits, as -Werror=profile-instr-missing needs: --export-dynamic keeps every hak_* API
 # function in a workload binary (LTO drops those it does not call, e.g. hak_thread_flush), and
 # -z nostart-stop-gc keeps the records of inline helpers FAST's constant gates leave in dead
-# branches (hak_free_key_clear...), which lld's --gc-sections would otherwise discard.
+# branches (hak_link_mask), which lld's --gc-sections would otherwise discard.
 INSTRUMENTED = {
     instrumented_name(v): {
         "defines": VARIANTS[v]["defines"],
@@ -83,10 +87,12 @@ INSTRUMENTED = {
 LIBRARY_VARIANT_NAMES = VARIANT_NAMES + sorted(INSTRUMENTED)
 
 def library_variant(v):
-    """The spec of any library hakmem builds: a variant, an instrumented twin or a layout build."""
-    if v in VARIANTS:
-        return VARIANTS[v]
-    return INSTRUMENTED[v] if v in INSTRUMENTED else LAYOUT_BUILDS[v]
+    """The spec of any library hakmem builds: a variant, an instrumented twin, a layout build or
+    a box variant."""
+    for table in (VARIANTS, INSTRUMENTED, LAYOUT_BUILDS):
+        if v in table:
+            return table[v]
+    return BOX_VARIANTS[v]
 
 def pgo_profile(v):
     """The profile label of PGO variant v: a genrule output of pgo/ (named .inc so it can sit in
@@ -142,8 +148,9 @@ LAYOUT_BASE = "fast"
 LAYOUT_SEEDS = list(range(1, 33))
 
 # HAK_RB_PLANTED_WORK levels (hakmem/src/research_boxes.h) that perf_tools/calibrate plants:
-# N dependent additions per malloc, N/2 instructions per Mixed operation.
-PLANTED_LEVELS = [1, 2, 4]
+# N dependent additions per malloc, N/2 instructions per Mixed operation. The box's table entry
+# (configs/research_boxes.bzl) names the values, so its box variants test the same levels.
+PLANTED_LEVELS = [v for v in RESEARCH_BOXES["HAK_RB_PLANTED_WORK"]["values"] if v != 0]
 
 def _layout_build(defines):
     return {
@@ -173,6 +180,23 @@ def layout_copy(build, seed):
 
 # The copies of the plain layout build, in seed order (noise_floor's inputs).
 LAYOUT_VARIANT_NAMES = [layout_copy(LAYOUT_BUILD, seed) for seed in LAYOUT_SEEDS]
+
+# Box variants (configs/research_boxes.bzl): for each research-box value that is not the default,
+# the box's base variant compiled with it, e.g. fast_rb_tiny_header_1. hakmem/defs.bzl gives
+# each the release targets and hakmem/tests the API, integrity and thread suites; bench/ builds
+# Mixed with it (//bench:mixed_<box variant>, for //perf_tools:rb_ab). Never benchmarked by default.
+BOX_VARIANTS = {
+    box_variant_name(name, value): {
+        "defines": VARIANTS[RESEARCH_BOXES[name]["variant"]]["defines"] + ["%s=%d" % (name, value)],
+        "copts": VARIANTS[RESEARCH_BOXES[name]["variant"]]["copts"],
+        "linkopts": VARIANTS[RESEARCH_BOXES[name]["variant"]]["linkopts"],
+        "box": name,
+        "value": value,
+    }
+    for name, value in BOX_VALUES
+}
+
+BOX_VARIANT_NAMES = [box_variant_name(name, value) for name, value in BOX_VALUES]
 
 # Post-link variants: made from another variant's linked outputs by a tool (bolt/), never compiled
 # from source, so they are not in VARIANT_NAMES (hakmem/defs.bzl would try to compile them). Each

@@ -5,6 +5,7 @@ with its profile as a declared input; tests cover the variants (twins are only t
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
 load(
     "//configs:variants.bzl",
+    "BOX_VARIANT_NAMES",
     "HAK_COPTS",
     "HAK_RELEASE_COPTS",
     "HAK_RELEASE_LINKOPTS",
@@ -29,8 +30,9 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
     """For each variant V: hakmem_core_V, hakmem_V (drop-in, alwayslink), libhakmem_V.so and
     hakmem_core_V_sanitized (the hak_* API built with ASan+UBSan, for the library's own tests);
     a layout build B (LAYOUT_BUILDS) gets hakmem_core_B and hakmem_B, compiled once, and one
-    preload library per seed, libhakmem_B<seed>.so, each linked with its own function order."""
-    for v in LIBRARY_VARIANT_NAMES + sorted(LAYOUT_BUILDS):
+    preload library per seed, libhakmem_B<seed>.so, each linked with its own function order; the
+    box variants (configs/research_boxes.bzl) get the release targets too."""
+    for v in LIBRARY_VARIANT_NAMES + sorted(LAYOUT_BUILDS) + BOX_VARIANT_NAMES:
         spec = library_variant(v)
         tags = spec.get("tags", [])
         profile = [pgo_profile(v)] if spec.get("pgo") else []

@@ -2,7 +2,19 @@
 (bench/tools/run_python.sh), handed its binaries and the LLVM tool paths (toolchain/llvm.bzl) as
 arguments, so the same script runs under `bazel run` and, on prebuilt binaries, as a smoke test."""
 
-load("//configs:variants.bzl", "LAYOUT_BUILD", "LAYOUT_SEEDS", "LAYOUT_VARIANT_NAMES", "PLANTED_LEVELS", "VARIANT_NAMES", "layout_copy", "planted_build")
+load(
+    "//configs:variants.bzl",
+    "DERIVED_VARIANT_NAMES",
+    "LAYOUT_BUILD",
+    "LAYOUT_SEEDS",
+    "LAYOUT_VARIANT_NAMES",
+    "PLANTED_LEVELS",
+    "VARIANT_NAMES",
+    "derived_binary",
+    "derived_library",
+    "layout_copy",
+    "planted_build",
+)
 load("//toolchain:llvm.bzl", "llvm_tool")
 
 PY_LIB = ["//bench:python_lib", "//perf_tools:python_lib"]
@@ -11,13 +23,17 @@ PY_LIB = ["//bench:python_lib", "//perf_tools:python_lib"]
 READELF_ARG = "--llvm-readelf=" + llvm_tool("llvm-readelf")
 
 def variant_builds():
-    """(data labels, args) naming every variant's preload library (`fast`) and linked-in Mixed
-    binary (`mixed_fast`) for layout_diff's --known."""
+    """(data labels, args) naming every variant's and derived variant's (bolt/) preload library
+    (`fast`, `fast_pgo_bolt`) and linked-in Mixed binary (`mixed_fast`) for layout_diff's --known."""
+    builds = [(v, "//hakmem:libhakmem_%s.so" % v, "//bench:mixed_" + v) for v in VARIANT_NAMES]
+    builds += [(d, derived_library(d), derived_binary(d, "mixed")) for d in DERIVED_VARIANT_NAMES]
     labels, args = [], []
-    for v in VARIANT_NAMES:
-        labels += ["//hakmem:libhakmem_%s.so" % v, "//bench:mixed_" + v]
-        args += ["--known=%s=$(rootpath //hakmem:libhakmem_%s.so)" % (v, v),
-                 "--known=mixed_%s=$(rootpath //bench:mixed_%s)" % (v, v)]
+    for v, lib, mixed in builds:
+        labels.append(lib)
+        args.append("--known=%s=$(rootpath %s)" % (v, lib))
+        if mixed:
+            labels.append(mixed)
+            args.append("--known=mixed_%s=$(rootpath %s)" % (v, mixed))
     return labels, args
 
 def layout_copy_inputs(copies = LAYOUT_VARIANT_NAMES):

@@ -96,7 +96,8 @@ def pgo_report(name, variant, base):
     Ir/op, interleaved throughput on mixed and the HOLDOUT workloads); <name>_smoke_test runs it
     with SMOKE=1 and checks the report's shape and its bad-input exits."""
     bins, libs = [], []
-    args = ["$(rootpath report.py)", "--name=" + name, "--profile=$(rootpath %s)" % pgo_profile(variant)]
+    args = ["$(rootpath report.py)", "--name=" + name, "--profile=$(rootpath %s)" % pgo_profile(variant),
+            "--base=" + allocator_suffix(base), "--variant=" + allocator_suffix(variant)]
     args += ["--tool=%s=%s" % (t, llvm_tool(t)) for t in ("llvm-profdata", "llvm-nm", "llvm-objdump")]
     for v in (base, variant):
         libs.append("//hakmem:libhakmem_%s.so" % v)

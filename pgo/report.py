@@ -24,13 +24,17 @@ import instructions  # noqa: E402
 import interleave as il  # noqa: E402
 
 TOOL = "pgo-report"
-BASE, PGO = "fast", "fast-pgo"
+# The variants compared (their labels, from --base and --variant: the table's PGO variant and its
+# baseline, pgo/BUILD.bazel); set once in main.
+BASE, PGO = None, None
 ENTRY_POINTS = ["malloc", "free", "calloc", "realloc"]
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog=TOOL, description=__doc__.split("\n\n")[0])
     p.add_argument("--profile", required=True)
+    p.add_argument("--base", required=True, help="label of the variant compared against (fast)")
+    p.add_argument("--variant", required=True, help="label of the PGO variant (fast-pgo)")
     p.add_argument("--tool", action="append", default=[], help="NAME=PATH of an LLVM tool (toolchain/llvm.bzl)")
     p.add_argument("--lib", action="append", default=[], help="VARIANT=PATH of a preloadable library")
     p.add_argument("--bin", action="append", default=[], help="WORKLOAD:KEY=PATH of a workload binary")
@@ -164,7 +168,9 @@ def markdown(meta, coverage, changes, ir_rows, speed):
 
 
 def main(argv):
+    global BASE, PGO
     args = parse_args(argv)
+    BASE, PGO = args.base, args.variant
     try:
         tools = dict(bl.split_key_value(t, "--tool") for t in args.tool)
         libs = alloc.parse_pairs(args.lib, "--lib")

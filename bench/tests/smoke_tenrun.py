@@ -1,6 +1,8 @@
-"""CI smoke test of the 10-run runner (tools/tenrun.py): a tiny run (RUNS=2 ITERS=20000, five
+"""CI smoke test of the 10-run runner (tools/tenrun.py): a tiny run (RUNS=2 ITERS=20000, six
 allocators) must write well-formed summary.json / summary.csv / runs.csv / comparison.svg with CV
-computed; bad RUNS / ALLOCATORS / PIN / workload parameters must exit 2 with a clear error."""
+computed and 'vs mi' taken like with like; under the PGO config the default table is the PGO
+chain and the output ends with one verdict line per comparison; bad RUNS / ALLOCATORS / PIN /
+workload parameters must exit 2 with a clear error."""
 
 import csv
 import json
@@ -9,11 +11,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "tools"))
+import allocators as alloc  # noqa: E402
+import tables  # noqa: E402
 from smokecheck import check, finish, is_chart  # noqa: E402
 
-SUBSET = ["hakmem-fast", "libc-same-binary", "mimalloc-linked", "jemalloc-preload", "system"]
-PGO_SET = ["hakmem-fast-pgo", "hakmem-fast", "hakmem-fast-pgo-bolt", "hakmem-fast-pgo-preload",
-           "hakmem-fast-preload", "hakmem-fast-pgo-bolt-preload", "mimalloc-linked", "mimalloc-preload"]
+SUBSET = [alloc.DEFAULT_SET[0], "libc-same-binary", "mimalloc-linked", "mimalloc-preload", "jemalloc-preload", "system"]
+PGO_CONFIG = next(v["name"] for v in tables.load()["variants"] if v["pgo"])
 
 
 def run_runner(runner_cmd, env):
@@ -32,11 +36,13 @@ def check_outputs(folder):
         check(row["min"] <= row["median"] <= row["max"] and row["mean"] > 0, f"{row['allocator']}: bad stats {row}")
         check(row["peak_rss_kb"] > 0, f"{row['allocator']}: peak_rss_kb={row['peak_rss_kb']}")
         check(row["linkage"] in ("same-binary", "linked", "preload"), f"{row['allocator']}: linkage={row['linkage']}")
-    mi = next(r for r in data["summary"] if r["allocator"] == "mimalloc-linked")
-    for row in data["summary"]:  # each ratio is that allocator's median over mimalloc's
-        want = row["median"] / mi["median"]
-        check(abs(row["ratio_median_vs_mimalloc_linked"] - want) <= 1e-9 * want,
-              f"{row['allocator']}: ratio {row['ratio_median_vs_mimalloc_linked']} != median/mimalloc {want}")
+    by_name = {r["allocator"]: r for r in data["summary"]}
+    for row in data["summary"]:  # each ratio: that allocator's median over mimalloc's, same linkage
+        ref = "mimalloc-preload" if row["linkage"] == "preload" else "mimalloc-linked"
+        want = row["median"] / by_name[ref]["median"]
+        check(row["vs_mimalloc"] == ref and abs(row["ratio_median_vs_mimalloc"] - want) <= 1e-9 * want,
+              f"{row['allocator']}: ratio {row['ratio_median_vs_mimalloc']} vs {row['vs_mimalloc']}, "
+              f"expected median/{ref} {want}")
     check(len({row["median"] for row in data["summary"]}) > 1, "every allocator has the same median")
     for key in ("cpu_model", "nproc", "kernel", "compiler", "build", "git_revision", "date"):
         check(key in data["machine"], f"summary.json: machine info lacks {key}")
@@ -54,6 +60,18 @@ def check_outputs(folder):
     check(is_chart(os.path.join(folder, "comparison.svg")), "comparison.svg/.png missing or not a chart")
 
 
+def check_verdicts(stdout, comparisons):
+    """The output ends with one VERDICT line per comparison: B vs A, its linkage (both sides of
+    one linkage), the delta with its interval, the verdict."""
+    lines = stdout.rstrip("\n").splitlines()[-len(comparisons):]
+    check(len(comparisons) == 6, f"expected 6 comparisons (3 pairs x 2 linkages), got {comparisons}")
+    for line, (linkage, a, b) in zip(lines, comparisons):
+        words = line.split()
+        check(line.startswith(f"VERDICT {b} vs {a} ") and f"({linkage})" in line, f"verdict line {line!r}: expected {b} vs {a}")
+        check(words[-1] in ("GO", "NO-GO", "NEUTRAL") and "%" in line and "[" in line, f"verdict line {line!r}")
+        check((a.endswith("-preload") == b.endswith("-preload")), f"{line!r} compares two linkages")
+
+
 def main():
     sep = sys.argv.index("--")
     runner = sys.argv[sys.argv.index("--runner") + 1]
@@ -64,13 +82,15 @@ def main():
     if check(proc.returncode == 0, f"runner failed (exit {proc.returncode}): {proc.stderr[-2000:]}"):
         check("CV%" in proc.stdout and "mimalloc-linked" in proc.stdout, "runner printed no table")
         check_outputs(good["RESULTS_DIR"])
-    # Under --config=fast_pgo the default table puts the PGO build beside FAST, linked in and preloaded.
-    pgo = {"RUNS": "1", "WARMUP": "0", "ITERS": "20000", "RESULTS_DIR": os.path.join(tmp, "pgo")}
-    proc = run_runner(runner_cmd + ["--variant=fast_pgo"], pgo)
-    if check(proc.returncode == 0, f"fast_pgo default set failed (exit {proc.returncode}): {proc.stderr[-2000:]}"):
+    # Under the PGO config the default table puts the PGO build beside FAST, linked in and preloaded.
+    pgo = {"RUNS": "2", "WARMUP": "0", "ITERS": "20000", "RESULTS_DIR": os.path.join(tmp, "pgo")}
+    proc = run_runner(runner_cmd + ["--variant=" + PGO_CONFIG], pgo)
+    if check(proc.returncode == 0, f"{PGO_CONFIG} default set failed (exit {proc.returncode}): {proc.stderr[-2000:]}"):
         with open(os.path.join(pgo["RESULTS_DIR"], "summary.json")) as f:
             shown = [r["allocator"] for r in json.load(f)["summary"]]
-        check(shown == PGO_SET, f"fast_pgo default set: {shown}, expected {PGO_SET}")
+        want = alloc.config_default_sets()[PGO_CONFIG]
+        check(shown == want, f"{PGO_CONFIG} default set: {shown}, expected {want}")
+        check_verdicts(proc.stdout, alloc.config_comparisons(PGO_CONFIG))
     bad_cases = [
         ({"RUNS": "abc"}, "RUNS"),
         ({"RUNS": "0"}, "RUNS"),

@@ -1,11 +1,18 @@
 """The allocators the bench tools compare, and how each one gets under a workload binary:
 same-binary (hakmem variants, and glibc inside the hakmem binary via HAKMEM_FORCE_LIBC_ALLOC=1),
 linked (a separate binary: mimalloc via -lmimalloc, system glibc) or preload (LD_PRELOAD into the
-plain binary). Binaries come from Bazel as --bin KEY=PATH, hakmem variants from the variant table."""
+plain binary). Binaries come from Bazel as --bin KEY=PATH; hakmem variants, derived variants and
+the external allocators from the tables (configs/, read through tables.py).
+
+API for tools: selected_from_args(args) -> [Allocator] (what ALLOCATORS or the defaults pick);
+known_allocators(bins, preload_libs) -> every Allocator those binaries make possible; names are
+hakmem-<variant label>[-preload], libc-same-binary, <external>-linked, <external>-preload, system.
+config_comparisons(config) -> the (A, B) pairs whose verdict the 10-run prints under a config."""
 
 import os
 
-from benchlib import JEMALLOC_SO, MIMALLOC_SO, UsageError, split_key_value
+import tables
+from benchlib import UsageError, split_key_value
 
 LINKAGE_NOTES = {
     "same-binary": "same workload code layout; only the allocator differs",
@@ -51,11 +58,13 @@ def known_allocators(bins, preload_libs, reports_as=None):
     if "hakmem-standard" in bins:
         table.append(Allocator("libc-same-binary", bins["hakmem-standard"], "same-binary", "hakmem-standard",
                                {"HAKMEM_FORCE_LIBC_ALLOC": "1"}))
-    if "mimalloc" in bins:
-        table.append(Allocator("mimalloc-linked", bins["mimalloc"], "linked", "mimalloc"))
+    externals = tables.load()["external_allocators"]
+    for name in externals:
+        if name in bins:
+            table.append(Allocator(name + "-linked", bins[name], "linked", name))
     if "plain" in bins:
-        table.append(Allocator("mimalloc-preload", bins["plain"], "preload", "mimalloc", {"LD_PRELOAD": MIMALLOC_SO}))
-        table.append(Allocator("jemalloc-preload", bins["plain"], "preload", "jemalloc", {"LD_PRELOAD": JEMALLOC_SO}))
+        for name, spec in externals.items():
+            table.append(Allocator(name + "-preload", bins["plain"], "preload", name, {"LD_PRELOAD": spec["library"]}))
     if "system" in bins:
         table.append(Allocator("system", bins["system"], "linked", "glibc"))
     if "plain" in bins:
@@ -66,16 +75,57 @@ def known_allocators(bins, preload_libs, reports_as=None):
     return table
 
 
+# The seed's 10-run table: a tool's own choice of what to show (//configs:tables_test allows it).
 DEFAULT_SET = ["hakmem-fast", "hakmem-standard", "hakmem-observe", "libc-same-binary",
                "mimalloc-linked", "mimalloc-preload", "jemalloc-preload", "system"]
 
-# Per --config (the variant it selects): under fast_pgo the PGO build sits beside the FAST build
-# it is trained from, both linked in and preloaded, so the profile's gain is read off one table;
-# bolt/'s BOLTed copy of it (docs/bolt.md) joins them.
-CONFIG_DEFAULT_SETS = {
-    "fast_pgo": ["hakmem-fast-pgo", "hakmem-fast", "hakmem-fast-pgo-bolt", "hakmem-fast-pgo-preload",
-                 "hakmem-fast-preload", "hakmem-fast-pgo-bolt-preload", "mimalloc-linked", "mimalloc-preload"],
-}
+# The allocator every hakmem build is compared with, like with like (linked in, preloaded).
+REFERENCE = "mimalloc"
+LINKED, PRELOADED = "linked in", "preloaded"
+
+
+def name_of(variant, linkage):
+    """hakmem's allocator name for a table variant in one linkage (hakmem-fast-pgo-preload)."""
+    return "hakmem-" + tables.label(variant) + ("-preload" if linkage == PRELOADED else "")
+
+
+def reference_of(linkage):
+    return REFERENCE + ("-preload" if linkage == PRELOADED else "-linked")
+
+
+def _pgo_chain(variant):
+    """A PGO variant's baseline, the variant and the copies derived from it (bolt/), in order."""
+    spec = next(v for v in tables.load()["variants"] if v["name"] == variant)
+    return [spec["baseline"], variant] + [d["name"] for d in tables.load()["derived"] if d["base"] == variant]
+
+
+def config_default_sets():
+    """Per --config (the variant it selects): under a PGO config the PGO build sits beside its
+    baseline (the build it is trained from) and its post-link copies (bolt/, docs/bolt.md), linked
+    in and preloaded, then mimalloc, so the profile's gain is read off one table."""
+    sets = {}
+    for v in tables.load()["variants"]:
+        if v["pgo"]:
+            base, pgo, *derived = _pgo_chain(v["name"])
+            order = [pgo, base] + derived
+            sets[v["name"]] = ([name_of(x, l) for l in (LINKED, PRELOADED) for x in order] +
+                               [reference_of(l) for l in (LINKED, PRELOADED)])
+    return sets
+
+
+def config_comparisons(config):
+    """(linkage, A, B) per verdict the 10-run prints under --config=config (B vs A): a PGO variant
+    vs its baseline, each derived copy vs what it was made from, the baseline vs mimalloc; each
+    like with like, once linked in and once preloaded. [] for a config without such a chain."""
+    if config not in config_default_sets():
+        return []
+    chain = _pgo_chain(config)
+    pairs = [(chain[0], chain[1])] + [(config, d) for d in chain[2:]]
+    out = []
+    for linkage in (LINKED, PRELOADED):
+        out += [(linkage, name_of(a, linkage), name_of(b, linkage)) for a, b in pairs]
+        out.append((linkage, reference_of(linkage), name_of(chain[0], linkage)))
+    return out
 
 
 def select_allocators(table, text, default=None):
@@ -111,4 +161,4 @@ def selected_from_args(args, default=None):
     table = known_allocators(parse_pairs(args.bin, "--bin"), parse_pairs(args.preload_lib, "--preload-lib"),
                              reports_as)
     return select_allocators(table, os.environ.get("ALLOCATORS", ""),
-                             default or CONFIG_DEFAULT_SETS.get(getattr(args, "variant", None)))
+                             default or config_default_sets().get(getattr(args, "variant", None)))

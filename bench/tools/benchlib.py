@@ -12,9 +12,6 @@ import struct
 import subprocess
 import sys
 
-MIMALLOC_SO = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
-JEMALLOC_SO = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
-
 
 class UsageError(Exception):
     """Bad environment variable or argument: reported on stderr, exit status 2."""
@@ -32,7 +29,8 @@ MIXED_PARAMS = ("WS", "MIN", "MAX", "SEED")
 
 def parse_tool_args(prog, description, argv, with_defaults=False):
     """The flags bench/defs.bzl gives every runner: workload, report name, binaries, preload
-    libraries, build facts; with_defaults adds --default NAME=VALUE (the 10-run's parameters)."""
+    libraries, build facts; with_defaults adds the 10-run's --default NAME=VALUE (parameters) and
+    --floor (the committed layout-noise floor its verdicts are judged against)."""
     p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("--workload", required=True)
     p.add_argument("--name", required=True, help="report name (results folder suffix)")
@@ -42,6 +40,7 @@ def parse_tool_args(prog, description, argv, with_defaults=False):
                    help="KEY=NAME: KEY's binaries report allocator NAME (a post-link copy of NAME)")
     if with_defaults:
         p.add_argument("--default", action="append", default=[], help="NAME=VALUE workload parameter default")
+        p.add_argument("--floor", required=True, help="perf_tools/noise_floor.json")
     p.add_argument("--variant", default="unknown")
     p.add_argument("--pgo", default="0")
     p.add_argument("--compilation-mode", default="unknown")

@@ -1,14 +1,23 @@
 """The seed's 10-run protocol: every selected allocator runs the same workload RUNS times,
 interleaved (A B C ... A B C ...) after WARMUP discarded rounds, optionally pinned to one CPU.
-Prints mean/median/min/max/CV/ratio-to-mimalloc per allocator and writes summary.json,
-summary.csv, runs.csv and comparison.svg into a results folder (see bench/README.md)."""
+Prints mean/median/min/max/CV/ratio-to-mimalloc (like with like: linked in vs mimalloc linked in,
+preloaded vs mimalloc preloaded) per allocator, then, under a config with comparisons
+(allocators.config_comparisons: FAST_PGO vs FAST, FAST_PGO_BOLT vs FAST_PGO, FAST vs mimalloc),
+one verdict line each: the delta of means with its 95 % interval and interleave.verdict's
+verdict against the committed layout-noise floor (--floor, perf_tools/noise_floor.json). Writes
+summary.json, summary.csv, runs.csv and comparison.svg into a results folder (bench/README.md)."""
 
 import os
 import sys
 
 import allocators as alloc
 import benchlib as bl
+import interleave as il
 import plots
+
+# The committed floor and its loader belong to perf_tools/ (one copy of each).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "perf_tools", "tools"))
+import ptlib  # noqa: E402
 
 TOOL = "tenrun"
 CONTROL_VARS = ("RUNS", "WARMUP", "PIN", "ALLOCATORS", "RESULTS_DIR")
@@ -41,27 +50,62 @@ def summarize(selected, runs):
         stats = bl.summarize([r["ops_per_sec"] for r in mine])
         stats["peak_rss_kb"] = max(r["peak_rss_kb"] for r in mine)
         rows.append({"allocator": a.name, "linkage": a.linkage, **stats})
-    ref = next((r for r in rows if r["allocator"] == "mimalloc-linked"), None)
+    by_name = {r["allocator"]: r for r in rows}
     for r in rows:
-        r["ratio_median_vs_mimalloc_linked"] = r["median"] / ref["median"] if ref else None
+        # Like with like: a preloaded allocator pays PLT calls that a linked-in one does not.
+        ref = by_name.get(alloc.reference_of(alloc.PRELOADED if r["linkage"] == "preload" else alloc.LINKED))
+        r["vs_mimalloc"] = ref["allocator"] if ref else None
+        r["ratio_median_vs_mimalloc"] = r["median"] / ref["median"] if ref else None
     return rows
 
 
 def print_table(rows, out=sys.stdout):
-    head = f"{'allocator':<22} {'linkage':<12} {'mean':>9} {'median':>9} {'min':>9} {'max':>9} {'CV%':>6} {'vs mi':>7} {'peakRSS':>9}"
-    print("throughput in M ops/s; 'vs mi' = median / mimalloc-linked median; peak RSS in MiB", file=out)
+    width = max(len("allocator"), *(len(r["allocator"]) for r in rows))
+    head = (f"{'allocator':<{width}} {'linkage':<12} {'mean':>9} {'median':>9} {'min':>9} {'max':>9} {'CV%':>6} "
+            f"{'vs mi':>7} {'peakRSS':>9}")
+    print("throughput in M ops/s; 'vs mi' = median / mimalloc's median of the same linkage (preloaded rows: "
+          "mimalloc-preload, the others: mimalloc-linked); peak RSS in MiB", file=out)
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in rows:
-        ratio = f"{100 * r['ratio_median_vs_mimalloc_linked']:6.1f}%" if r["ratio_median_vs_mimalloc_linked"] else "     -"
-        print(f"{r['allocator']:<22} {r['linkage']:<12} {r['mean'] / 1e6:9.2f} {r['median'] / 1e6:9.2f} "
+        ratio = f"{100 * r['ratio_median_vs_mimalloc']:6.1f}%" if r["ratio_median_vs_mimalloc"] else "     -"
+        print(f"{r['allocator']:<{width}} {r['linkage']:<12} {r['mean'] / 1e6:9.2f} {r['median'] / 1e6:9.2f} "
               f"{r['min'] / 1e6:9.2f} {r['max'] / 1e6:9.2f} {r['cv_pct']:6.2f} {ratio:>7} "
               f"{r['peak_rss_kb'] / 1024:9.1f}", file=out)
     print("linkage: " + "; ".join(f"{k} = {v}" for k, v in alloc.LINKAGE_NOTES.items()), file=out)
 
 
+def verdicts(config, runs, floor):
+    """One verdict per comparison of the config whose two sides both ran: B vs A from the
+    per-round pairs (il.compare: delta of means, 95 % bootstrap interval), judged by
+    il.verdict as a build-level change against the floor."""
+    series = {}
+    for r in runs:
+        series.setdefault(r["allocator"], []).append(r["ops_per_sec"])
+    out = []
+    for linkage, a, b in alloc.config_comparisons(config):
+        if a in series and b in series:
+            c = il.compare(series[a], series[b])
+            verdict, limit = il.verdict(c["delta_mean_ci95"], "build", floor["floor_pct"])
+            out.append({"linkage": linkage, "a": a, "b": b, "delta_mean_pct": c["delta_mean_pct"],
+                        "ci95": list(c["delta_mean_ci95"]), "verdict": verdict, "band_pct": limit})
+    return out
+
+
+def print_verdicts(rows, floor, out=sys.stdout):
+    if not rows:
+        return
+    print(f"verdicts (B vs A, delta of means [95 % CI]; GO/NO-GO when the whole interval is beyond "
+          f"±{rows[0]['band_pct']:.2f} %; {ptlib.floor_line(floor)}):", file=out)
+    width = max(len(f"{v['b']} vs {v['a']}") for v in rows)
+    for v in rows:
+        lo, hi = v["ci95"]
+        print(f"VERDICT {v['b'] + ' vs ' + v['a']:<{width}} ({v['linkage']}): {v['delta_mean_pct']:+6.2f} % "
+              f"[{lo:+.2f}, {hi:+.2f}] {v['verdict']}", file=out)
+
+
 SUMMARY_FIELDS = ["allocator", "linkage", "n", "mean", "median", "min", "max", "stdev", "cv_pct",
-                  "ratio_median_vs_mimalloc_linked", "peak_rss_kb"]
+                  "vs_mimalloc", "ratio_median_vs_mimalloc", "peak_rss_kb"]
 
 
 def write_outputs(folder, meta, rows, runs):
@@ -88,6 +132,7 @@ def main(argv):
         selected = alloc.selected_from_args(args)
         names = [n for n in bl.workload_param_names(selected[0].binary) if n not in SOAK_VARS]
         params = bl.workload_params(names, defaults)
+        floor = ptlib.load_floor(args.floor)
         folder = bl.results_dir(f"{args.name}")
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
@@ -105,6 +150,7 @@ def main(argv):
                 runs.append({"round": round_no, "allocator": a.name, **{k: result[k] for k in bl.RESULT_KEYS[2:]},
                              "reported_allocator": result["allocator"]})
     rows = summarize(selected, runs)
+    judged = verdicts(args.variant, runs, floor)
     meta = {
         "name": args.name, "workload": args.workload, "workload_params": params,
         "runs_per_allocator": runs_per, "warmup_rounds": warmup, "pin": " ".join(pin) or None,
@@ -113,9 +159,11 @@ def main(argv):
                                    {"variant": args.variant, "pgo": args.pgo == "1",
                                     "compilation_mode": args.compilation_mode}),
     }
+    meta["verdicts"] = judged
     write_outputs(folder, meta, rows, runs)
     print_table(rows)
     print(f"results: {folder}")
+    print_verdicts(judged, floor)
 
 
 if __name__ == "__main__":

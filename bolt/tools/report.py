@@ -93,7 +93,7 @@ def report_one(args, name, before, after, opt_log, fdata_log):
     for metric, b, a, change in dyno_stats(log):
         print(f"| {metric} | {b if b is not None else '?'} | {a} | {change} |")
 
-    secs_b, secs_a = sections(args.llvm_readelf, before), sections(args.llvm_readelf, after)
+    secs_a = sections(args.llvm_readelf, after)
     fn_b, fn_a = functions(args.llvm_readelf, before), functions(args.llvm_readelf, after)
     hot = [(n, i) for n, i in hot_list(log) if n in fn_a][:TOP]
     print(f"\nThe {len(hot)} hottest functions (BOLT's ranking by executed instructions) before and after:\n")

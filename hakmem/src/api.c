@@ -61,8 +61,8 @@ HAK_NOINLINE void hak_free_slow(void *p) {
     if (!p) return;
     uint8_t kind = hak_segmap_kind((uintptr_t)p);
     if (hak_seg_is_slab(kind)) {
-        /* Our own block: its key matched, or its SuperSlab's frees are checked. Otherwise
-         * another thread's block (or none's). */
+        /* Our own block, whose free needs its checks run; otherwise another thread's block (or
+         * none's). */
         hak_slab *s = hak_slab_of(p);
         hak_heap *h = t_hak_heap;
         if (s->owner == h) hak_free_checked(h, s, p);

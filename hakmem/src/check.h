@@ -2,13 +2,12 @@
  * configs/gates.def) and the one way hakmem reports misuse: a single line on stderr naming the
  * pointer, then abort.
  *
- * Free checks (research box HAK_RB_LIVE_BITMAP, the default): the SuperSlab's live bitmap has
- * the bit of a block's first granule set while the block is handed out. malloc sets it, free
- * tests and clears it: a clear bit, or a pointer that is not 16-byte aligned, is a double free,
- * an interior pointer or a block never handed out, and the slow path names which. No word of
- * the block is read, so free never waits for the program's last stores into it.
- * Box off: a per-process random key in a free block's second word marks it free; a free that
- * finds the key is confirmed by walking the lists it could be on (no false report). */
+ * Free checks: the SuperSlab's live bitmap has the bit of a block's first granule set while the
+ * block is handed out. malloc sets it, free tests and clears it: a clear bit, or a pointer that
+ * is not 16-byte aligned, is a double free, an interior pointer or a block never handed out, and
+ * the slow path names which. No word of the block is read, so free never waits for the
+ * program's last stores into it, and a double free is caught even after the program wrote into
+ * the freed block (what the former key-in-the-block design missed, docs/performance.md). */
 #ifndef HAKMEM_CHECK_H
 #define HAKMEM_CHECK_H
 
@@ -19,13 +18,10 @@ __attribute__((noreturn, cold)) void hak_report_fatal(const char *check, const v
                                                       const char *detail);
 __attribute__((noreturn, cold)) void hak_report_invalid_block(const void *p);
 /* The free checks the gates enable for p in slab s. local_owner: the calling thread's heap
- * when it owns s, NULL for a remote free (then the live bit is cleared atomically; with the
- * key design a key match is fatal, since another thread's lists cannot be walked). */
+ * when it owns s, NULL for a remote free (then the live bit is cleared atomically). */
 void hak_free_run_checks(hak_heap *local_owner, hak_slab *s, void *p);
 /* Local free (h owns slab s) with the enabled checks, then the push. */
 HAK_NOINLINE void hak_free_checked(hak_heap *h, hak_slab *s, void *p);
-
-HAK_INLINE void hak_free_key_clear(void **block) { block[1] = NULL; }
 
 /* ---- the live bitmap ---------------------------------------------------------------------- */
 HAK_INLINE uint64_t *hak_live_word(const void *p) {

@@ -53,7 +53,7 @@
 
 #include "research_boxes.h"
 /* The checked variants track handed-out blocks in the SuperSlab's live bitmap (check.h). */
-#define HAK_LIVE_BITMAP (HAK_CHECKED_VARIANT && HAK_RB_LIVE_BITMAP)
+#define HAK_LIVE_BITMAP HAK_CHECKED_VARIANT
 
 typedef struct hak_config {
 #define HAK_HOT_GATE(name, env, fast, dflt, hard, doc) uint32_t name;

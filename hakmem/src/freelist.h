@@ -11,9 +11,7 @@
 #include "config.h"
 #include "superslab.h"
 
-/* Per-process random secrets, set at start-up: the double-free key (stored in plain form in
- * every free block, so readable through a dangling pointer) and a separate link key. */
-extern uintptr_t g_hak_free_key;
+/* The per-process random link key, set at start-up. */
 extern uintptr_t g_hak_link_key;
 
 __attribute__((noreturn, cold)) void hak_report_corrupt_link(const void *block);

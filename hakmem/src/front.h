@@ -63,9 +63,8 @@ HAK_INLINE void *hak_cache_pop(hak_heap *h, uint32_t cls) {
     void **block = hak_cache_take(h, cls);
     if (HAK_UNLIKELY(!block)) return NULL;
     /* Checked variants: the block is handed out (live bit), whatever the gates say, so a free
-     * never tests them. Key design: one store is cheaper than testing the gate. */
+     * never tests them. */
     if (HAK_LIVE_BITMAP) hak_live_set(block);
-    else if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) hak_free_key_clear(block);
     HAK_OBS_CLASS(h, alloc, cls);
     return block;
 }
@@ -136,16 +135,9 @@ HAK_INLINE bool hak_free_local(hak_heap *h, void *p) {
         return true;
     }
     /* Standard: the live bit (a load, a test, a store into the SuperSlab header; no word of the
-     * block), or with the box off the block-start multiply and the key's compare and store in
-     * the block. Either runs whatever the gates say; a failed test goes to the slow path, which
-     * runs the checks the gates enable. */
-    if (HAK_LIVE_BITMAP) {
-        if (HAK_UNLIKELY(!hak_live_take(p))) return false;
-    } else if (!HAK_HOT_GATES_CONSTANT || hak_gate_check_double_free()) {
-        uintptr_t *word = p;
-        if (HAK_UNLIKELY(!hak_is_block_start(s, p) || word[1] == g_hak_free_key)) return false;
-        word[1] = g_hak_free_key;
-    }
+     * block), whatever the gates say; a failed test goes to the slow path, which runs the checks
+     * the gates enable. */
+    if (HAK_LIVE_BITMAP && HAK_UNLIKELY(!hak_live_take(p))) return false;
     hak_cache_push(h, s->cls, p);
     return true;
 }

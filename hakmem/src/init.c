@@ -34,7 +34,6 @@ static void fork_child(void) {
 static void init_once(void) {
     hak_config_load();
     hak_size_classes_init();
-    g_hak_free_key = (uintptr_t)hak_os_random_seed(0);
     g_hak_link_key = (uintptr_t)hak_os_random_seed(1);
     hak_heap_module_init();
 }

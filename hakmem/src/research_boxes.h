@@ -1,6 +1,8 @@
-/* research_boxes.h -- compile-time experiments, each off by default and kept with its measured
- * verdict (docs/performance.md, "Research boxes"). Turn one on for an A/B build with
- *   bazel build --config=fast --copt=-DHAK_RB_<NAME>=1 --cc_output_directory_tag=rb_<name> ...
+/* research_boxes.h -- compile-time experiments, each kept with its measured verdict
+ * (docs/performance.md, "Research boxes"): the value that won is the default, the other values
+ * stay buildable for A/B (`bazel run //perf_tools:rb_ab -- HAK_RB_<NAME>=V1,V2`). Each box is one
+ * entry of configs/research_boxes.bzl, whose defaults these #ifndef values must equal
+ * (//configs:tables_test) and from which `//...` builds and tests every other value.
  *
  * HAK_RB_TINY_HEADER: the seed's region-id header. Every slab block carries a 16-byte header
  *   (16 to keep blocks 16-byte aligned) holding its owner heap and, in its last byte, the
@@ -26,26 +28,7 @@
 #define HAK_RB_REMOTE_BATCH 32
 #endif
 
-/* HAK_RB_LIVE_BITMAP (ON by default): the checked variants' free checks read no user memory.
- *   Each SuperSlab's header chunk holds one bit per 16-byte granule, set while a block starting
- *   there is handed out: malloc sets it, free tests and clears it, so one test answers "double
- *   free", "interior pointer" and "never handed out". 0 = the key design: a random key in a free
- *   block's second word plus the block-start multiply on free. Verdict (docs/performance.md,
- *   "Standard's checks"): the bitmap costs about 2.5 Ir/op more than key + block start and is
- *   NEUTRAL to slightly slower in time, but it is the one design that catches a double free
- *   after the program wrote into the freed block (the key is overwritten), so it is the default. */
-#ifndef HAK_RB_LIVE_BITMAP
-#define HAK_RB_LIVE_BITMAP 1
-#endif
-
-/* HAK_RB_PLAIN_LINKS: Standard and OBSERVE store free-list links in plain form (the previous
- *   default) instead of encoded and checked when followed (gate encode_free_list), for A/B of
- *   what the protection costs. Hardened always encodes; FAST never does. */
-#ifndef HAK_RB_PLAIN_LINKS
-#define HAK_RB_PLAIN_LINKS 0
-#endif
-
-/* HAK_RB_ARRAY_CACHE: each heap caches free blocks per class in an array of pointers (a
+/* HAK_RB_ARRAY_CACHE (ON by default): each heap caches free blocks per class in an array of pointers (a
  *   "magazine") instead of a list linked through the blocks' first word. malloc then loads no
  *   word of the block it returns, and free writes none, so Standard's encoded links leave the
  *   fast paths entirely (slab free lists and inboxes stay encoded). Verdict (callgrind, exact

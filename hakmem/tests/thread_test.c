@@ -200,8 +200,8 @@ static void churn(int from, int to) {
 }
 
 /* ---- (4) remote frees come home ----------------------------------------------------------- */
-/* More freeing threads than a heap has inboxes (HAK_RB_INBOX_STRIPES), so some share one. The
- * first frees only a few blocks: whatever a remote free leaves pending in the freeing thread
+/* Several threads free one owner's blocks into its one inbox, concurrently. The first frees
+ * only a few blocks: whatever a remote free leaves pending in the freeing thread
  * (a batch not yet posted) must not keep the owner from its memory when that thread then sleeps
  * or exits. Even-numbered helpers park on a barrier until the owner has checked; odd ones exit. */
 enum { HOME_BLOCKS = 4096, HOME_HELPERS = 6, HOME_FEW = 3, HOME_SIZE = 64 };

@@ -1,6 +1,7 @@
 """Smoke test of rb_ab.py without Bazel inside Bazel: a run-time gate of Standard
-(HAKMEM_SS_PREWARM=1,2, no build) and a research box with both values --prebuilt (two layout
-copies stand in for the two builds), tiny ITERS and 2 rounds: the report has both linkages, a
+(HAKMEM_SS_PREWARM=1,2, no build) and a research box with both values --prebuilt (FAST and the
+box variant HAK_RB_TINY_HEADER=1 that `//...` builds, handed over as --box-build), and layout mode
+on two shuffled copies of FAST, tiny ITERS and 2 rounds: the report has both linkages, a
 delta with a CI, Ir/op of each side, the floor and a verdict; bad input (unknown gate, one value,
 a build needed outside `bazel run`, a bad FLOOR_PCT, a non-0/1 build gate) exits 2 with one line;
 the gate table read from the sources and the Bazel flags of both build kinds are checked too."""
@@ -50,11 +51,13 @@ def main(argv):
     tool = argv[0]
     sep = argv.index("--")
     base, copies = argv[1:sep], argv[sep + 1:]
+    # Two shuffled-layout copies of FAST (--copy/--preload) for layout mode's byte-identical null.
     linked = [a.split("=", 2)[2] for a in copies if a.startswith("--copy=")]
     libs = [a.split("=", 2)[2] for a in copies if a.startswith("--preload=")]
     rc, out, err, folder = run(tool, base + ["HAKMEM_SS_PREWARM=1,2"], TINY)
     check_report("run-time gate", rc, out, err, folder, "HAKMEM_SS_PREWARM")
-    prebuilt = [f"--prebuilt=0={linked[0]}:{libs[0]}", f"--prebuilt=1={linked[1]}:{libs[1]}"]
+    prebuilt = ["--prebuilt=" + a[len("--box-build="):] for a in copies if a.startswith("--box-build=")]
+    check(len(prebuilt) == 2, f"expected --box-build for values 0 and 1, got {copies}")
     rc, out, err, folder = run(tool, base + prebuilt + ["HAK_RB_TINY_HEADER=0,1"], {**TINY, "FLOOR_PCT": "0.5"})
     check_report("prebuilt research box", rc, out, err, folder, "HAK_RB_TINY_HEADER")
     # Layout mode: both copies given for each value (a byte-identical null), paired by seed.

@@ -97,7 +97,8 @@ def parse(argv):
     p.add_argument("--plain", required=True, help="Mixed without an allocator (run-time gates, preload side)")
     p.add_argument("--standard-linked", required=True, help="Mixed with Standard linked in (run-time gates)")
     p.add_argument("--standard-lib", required=True, help="Standard's preload library (run-time gates)")
-    p.add_argument("--variant", default="fast", help="the variant a build-level box changes")
+    p.add_argument("--variant", required=True,
+                   help="the variant a build-level box changes; Bazel passes the floor's, a later --variant wins")
     p.add_argument("--variants", required=True, help="the variant table's names, comma-separated (from Bazel)")
     p.add_argument("--prebuilt", action="append", default=[],
                    help="VALUE=LINKED:LIB instead of building that value (LAYOUTS=K: K times, one per copy)")

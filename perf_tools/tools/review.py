@@ -137,7 +137,7 @@ def parse(argv):
     p.add_argument("--floor", required=True)
     p.add_argument("--base", help="the revision the working tree is compared with")
     p.add_argument("--head", help="a revision to build as the head instead of the working tree")
-    p.add_argument("--variant", default="fast")
+    p.add_argument("--variant", required=True, help="the variant built; Bazel passes the floor's, a later --variant wins")
     p.add_argument("--variants", required=True, help="the variant table's names, comma-separated (from Bazel)")
     p.add_argument("--allow-dirty", action="store_true")
     p.add_argument("--prebuilt-base")
