@@ -38,3 +38,34 @@ def apps_targets(name):
     )
     native.sh_binary(name = name, tags = ["manual"], **common)
     native.sh_test(name = name + "_test", tags = BENCH_TAGS, size = "enormous", **common)
+
+def apps_tests(name):
+    """CI: <name>_smoke_test (every app at its smallest input under Standard and FAST_PGO_BOLT,
+    outputs and allocator proofs checked, bad parameters rejected; no timing) and
+    <name>_failure_test (faults reported with app and allocator)."""
+    data, args = apps_args(["standard"] + DERIVED_VARIANT_NAMES)
+    native.sh_test(
+        name = name + "_smoke_test",
+        srcs = ["tools/run_python.sh"],
+        data = data + ["tests/apps_smoke.py", "tests/smokecheck.py"],
+        args = ["$(rootpath tests/apps_smoke.py)", "$(rootpath tools/apps.py)", "--",
+                "--name=apps_smoke", "--default-allocators=glibc"] + args,
+        size = "medium",
+    )
+    native.sh_test(
+        name = name + "_failure_test",
+        srcs = ["tools/run_python.sh"],
+        data = [
+            "tests/apps_failure.py",
+            "tests/smokecheck.py",
+            ":python_lib",
+            ":libapps_malloc_probe.so",
+            ":libapps_glibc_malloc.so",
+        ],
+        args = [
+            "$(rootpath tests/apps_failure.py)",
+            "$(rootpath :libapps_malloc_probe.so)",
+            "$(rootpath :libapps_glibc_malloc.so)",
+        ],
+        size = "small",
+    )
