@@ -97,12 +97,12 @@ def _redis(work, inputs, n):
 APPS = [
     App("redis", "redis-server", "/usr/bin/redis-server",
         "event-loop server: many small objects, strings, lists, hashes, sorted sets",
-        {"smoke": 2000, "small": 5000, "full": 100000}, _redis, server=True,
+        {"smoke": 2000, "small": 5000, "full": 25000}, _redis, server=True,
         links="libjemalloc.so.2",
         exact_skip="its periodic timers (serverCron) make the instruction count depend on wall time"),
     App("sqlite", "sqlite3", "/usr/bin/sqlite3",
         "database: page cache, B-tree pages, sort buffers",
-        {"smoke": 5000, "small": 20000, "full": 400000}, _sqlite),
+        {"smoke": 5000, "small": 20000, "full": 200000}, _sqlite),
     App("lua", "lua5.4", "/usr/bin/lua5.4",
         "garbage-collected interpreter: trees and string building through one realloc hook",
         {"smoke": 3, "small": 10, "full": 250}, _lua),
@@ -111,13 +111,13 @@ APPS = [
         {"smoke": 2, "small": 4, "full": 60}, _python),
     App("perl", "perl", "/usr/bin/perl",
         "interpreter: hash and string churn",
-        {"smoke": 3, "small": 10, "full": 300}, _perl),
+        {"smoke": 3, "small": 10, "full": 150}, _perl),
     App("clang", "clang-19", "/usr/bin/clang-19",
         "compiler: -O2 on a generated translation unit (AST, IR, many mid-sized nodes)",
-        {"smoke": 10, "small": 20, "full": 200}, _clang),
+        {"smoke": 10, "small": 20, "full": 150}, _clang),
     App("git", "git", "/usr/bin/git",
         "git pack-objects: delta search over a generated history (large buffers, zlib)",
-        {"smoke": 10, "small": 20, "full": 150}, _git),
+        {"smoke": 10, "small": 20, "full": 100}, _git),
 ]
 
 SIZES = ("smoke", "small", "full")
