@@ -7,6 +7,7 @@ Parameters are environment variables; bench/README.md lists them."""
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -181,6 +182,16 @@ def exact_mode(session):
                       session.failures, sys.stdout)
 
 
+def timed_mode(session):
+    s = session.s
+    runs = timed_rounds(session)
+    good = [r for r in runs if r["error"] is None]
+    rows, means = apps_report.summarize(good, [a.name for a in s["apps"]], [a.name for a in s["allocators"]])
+    targets = apps_report.target_lines(means)
+    apps_report.write_outputs(s["folder"], meta_of(session.args, s), rows, means, targets, runs, session.failures)
+    apps_report.print_report(rows, means, targets)
+
+
 def main(argv):
     args = parse_args(argv)
     try:
@@ -197,13 +208,9 @@ def main(argv):
         if s["exact"]:
             exact_mode(session)
         else:
-            runs = timed_rounds(session)
-            good = [r for r in runs if r["error"] is None]
-            names = [a.name for a in s["allocators"]]
-            rows, means = apps_report.summarize(good, [a.name for a in s["apps"]], names)
-            targets = apps_report.target_lines(means)
-            apps_report.write_outputs(s["folder"], meta_of(args, s), rows, means, targets, runs, session.failures)
-            apps_report.print_report(rows, means, targets)
+            timed_mode(session)
+    except (OSError, subprocess.SubprocessError) as e:
+        sys.exit(f"{TOOL}: preparing or running the apps failed: {e}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"results: {s['folder']}")

@@ -28,14 +28,15 @@ def geomean(values):
     return math.exp(statistics.fmean(math.log(v) for v in values)) if values else None
 
 
-def cell(runs, app, alloc):
-    """Per-metric lists over the kept rounds of one app and allocator, in round order."""
-    mine = sorted((r for r in runs if r["app"] == app and r["allocator"] == alloc), key=lambda r: r["round"])
-    return {m: [r[m] for r in mine] for m in METRICS + ("requests_per_sec",) if mine and _all_set(mine, m)}
+def by_round(runs, app, alloc):
+    """{round: run} of one app and allocator (good runs only: a failed one has no figures)."""
+    return {r["round"]: r for r in runs if r["app"] == app and r["allocator"] == alloc}
 
 
-def _all_set(runs, metric):
-    return all(r.get(metric) is not None for r in runs)
+def series(mine, metric, rounds=None):
+    """metric's values in round order (over `rounds` if given); None if a run lacks it."""
+    values = [mine[k].get(metric) for k in sorted(rounds if rounds is not None else mine)]
+    return None if any(v is None for v in values) else values
 
 
 def vs_reference(values, ref):
@@ -58,19 +59,23 @@ def summarize(runs, apps, allocs):
     """rows (one per app and allocator) and per-allocator geometric means over apps."""
     rows = []
     for app in apps:
-        ref = cell(runs, app, REFERENCE)
+        ref = by_round(runs, app, REFERENCE)
         for alloc in allocs:
-            c = cell(runs, app, alloc)
-            if not c:
+            mine = by_round(runs, app, alloc)
+            if not mine:
                 continue
-            row = {"app": app, "allocator": alloc, "n": len(c["cpu_s"])}
-            for m, values in c.items():
-                row[m] = statistics.median(values)
-                row[m + "_min"], row[m + "_max"] = min(values), max(values)
-            if ref and alloc != REFERENCE:
-                row["cpu_vs_mimalloc"] = vs_reference(c["cpu_s"], ref["cpu_s"])
-                row["wall_ratio"] = row["wall_s"] / statistics.median(ref["wall_s"])
-                row["rss_ratio"] = row["peak_rss_kb"] / statistics.median(ref["peak_rss_kb"])
+            row = {"app": app, "allocator": alloc, "n": len(mine)}
+            for m in METRICS + ("requests_per_sec",):
+                values = series(mine, m)
+                if values:
+                    row[m] = statistics.median(values)
+                    row[m + "_min"], row[m + "_max"] = min(values), max(values)
+            # paired by round: A and B of a round ran close together, under the same host load
+            common = set(mine) & set(ref)
+            if common and alloc != REFERENCE:
+                row["cpu_vs_mimalloc"] = vs_reference(series(mine, "cpu_s", common), series(ref, "cpu_s", common))
+                row["wall_ratio"] = row["wall_s"] / statistics.median(series(ref, "wall_s"))
+                row["rss_ratio"] = row["peak_rss_kb"] / statistics.median(series(ref, "peak_rss_kb"))
             rows.append(row)
     means = {}
     for alloc in allocs:
@@ -150,5 +155,5 @@ def write_outputs(folder, meta, rows, means, targets, runs, failures):
             series.setdefault(r["allocator"], {})[r["app"]] = r["cpu_vs_mimalloc"]["per_round_ratios"]
     if series:
         plots.ratio_rounds(os.path.join(folder, "cpu_vs_mimalloc.svg"),
-                           f"CPU time / mimalloc's, per app ({meta['runs']} rounds each; bar = median)",
+                           f"CPU time / mimalloc's, per app ({meta['runs']} rounds each; bar = median of the round ratios)",
                            meta["apps"], series)
