@@ -14,6 +14,8 @@ extern void __libc_free(void *ptr);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *ptr, size_t size);
 extern void *__libc_memalign(size_t alignment, size_t size);
+extern void *__libc_valloc(size_t size);
+extern void *__libc_pvalloc(size_t size);
 
 void *malloc(size_t size) { return __libc_malloc(size); }
 void free(void *ptr) { __libc_free(ptr); }
@@ -21,6 +23,8 @@ void *calloc(size_t n, size_t size) { return __libc_calloc(n, size); }
 void *realloc(void *ptr, size_t size) { return __libc_realloc(ptr, size); }
 void *memalign(size_t alignment, size_t size) { return __libc_memalign(alignment, size); }
 void *aligned_alloc(size_t alignment, size_t size) { return __libc_memalign(alignment, size); }
+void *valloc(size_t size) { return __libc_valloc(size); }
+void *pvalloc(size_t size) { return __libc_pvalloc(size); }
 
 int posix_memalign(void **out, size_t alignment, size_t size) {
   if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0) return EINVAL;

@@ -1,6 +1,7 @@
 """CI smoke test of //bench:apps (no timing asserted): every app once at its smallest input under
 hakmem Standard and FAST_PGO_BOLT after the glibc reference run; every run must prove its
-allocator, exit 0 and match glibc's output. Bad parameters must stop with one line and exit 2.
+allocator, exit 0 and match glibc's output. EXACT=1 must count lua's instructions under both and
+say why redis is skipped. Bad parameters must stop with one line and exit 2.
 Usage: apps_smoke.py APPS_PY -- <apps.py arguments>."""
 
 import json
@@ -43,6 +44,18 @@ def main(argv):
                 check(r["error"] is None and r["digest"], f"{app} under {alloc}: {r['error']}")
                 check((r["peak_rss_kb"] or 0) > 0 and (r["cpu_s"] or 0) > 0,
                       f"{app} under {alloc}: no peak RSS or CPU time")
+    exact_folder = os.path.join(tmp, "apps-exact")
+    exact = run(apps_py, args, EXACT="1", APPS="lua,redis", ALLOCATORS=",".join(SMOKE_ALLOCATORS),
+                RESULTS_DIR=exact_folder)
+    check(exact.returncode == 0 and "redis: skipped under callgrind" in exact.stderr,
+          f"EXACT=1 exited {exact.returncode} or did not say why redis was skipped: {exact.stderr[-2000:]}")
+    try:
+        with open(os.path.join(exact_folder, "exact.json")) as f:
+            rows = json.load(f)["exact"]
+        check(sorted(r["allocator"] for r in rows if r["app"] == "lua" and r["Ir"] > 0) == sorted(SMOKE_ALLOCATORS),
+              f"exact.json lacks an instruction count per allocator for lua: {rows}")
+    except (OSError, ValueError, KeyError) as e:
+        check(False, f"exact.json unreadable: {e}")
     for env, what in [({"SIZE": "huge"}, "SIZE"), ({"RUNS": "0"}, "RUNS"), ({"ALLOCATORS": "glibc,nope"}, "nope"),
                       ({"APPS": "redis,emacs"}, "emacs"), ({"EXACT": "2"}, "EXACT")]:
         bad = run(apps_py, args, **env)

@@ -169,9 +169,6 @@ def meta_of(args, s):
 def exact_mode(session):
     runs = []
     for app in session.s["apps"]:
-        if app.exact_skip:
-            print(f"  {app.name}: skipped under callgrind: {app.exact_skip}", file=sys.stderr)
-            continue
         for alloc in session.s["allocators"]:
             run = session.run(app, alloc, exact=True)
             if session.judge(run, "exact"):
@@ -198,6 +195,12 @@ def main(argv):
         s = settings(args)
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
+    if s["exact"]:
+        for app in [a for a in s["apps"] if a.exact_skip]:
+            print(f"  {app.name}: skipped under callgrind: {app.exact_skip}", file=sys.stderr)
+            s["apps"].remove(app)
+        if not s["apps"]:
+            bl.fail_usage(TOOL, "EXACT=1: none of the selected apps can run under callgrind")
     work = tempfile.mkdtemp(prefix="hakmem-apps.", dir=os.environ.get("TEST_TMPDIR"))
     try:
         session = Session(args, s, work)
