@@ -1,7 +1,8 @@
 """//bench:apps reports, naming the app and the allocator, a run whose output differs from
 glibc's, a run that exits non-zero, and a run whose allocator did not load (a library that is
 not the allocator its name says, or one that does not exist: the loader only warns, the program
-runs on glibc). Small shell programs stand in for real apps so each fault is certain.
+runs on glibc), and a server that does not start. Small shell programs stand in for real apps so
+each fault is certain.
 Usage: apps_failure.py PROBE_SO GLIBC_SHIM_SO."""
 
 import os
@@ -32,11 +33,15 @@ def main(argv):
         shell_app("crashes", 'case "$LD_PRELOAD" in *mimalloc*) exit 3;; esac; echo same'),
         shell_app("steady", "echo same"),
     ]
+    # a server that cannot start (an option it rejects): one clear failure, no hang, nothing left running
+    broken = apps_table.App("redis-broken", "redis-server", "/usr/bin/redis-server", "test stand-in", {"smoke": 100},
+                            lambda work, inputs, n: apps_table.Command(["/usr/bin/redis-server", "--no-such-option", "1"]),
+                            server=True)
     allocs = [apps_run.Allocator("glibc", None), apps_run.Allocator("mimalloc", MIMALLOC_SO),
               apps_run.Allocator("jemalloc", probe),  # the probe itself: not an allocator at all
               apps_run.Allocator("tcmalloc", "/nonexistent/libtcmalloc_minimal.so.4")]
     with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as work:
-        s = {"size": "smoke", "apps": fakes, "timeout": 60, "pin": []}
+        s = {"size": "smoke", "apps": fakes + [broken], "timeout": 60, "pin": []}
         session = apps.Session(args, s, work)
         session.references()
         for app in fakes:
@@ -55,8 +60,9 @@ def main(argv):
               f"{app}: a library that is not jemalloc passed as jemalloc")
         check(reported(app, "tcmalloc", "the allocator did not load"),
               f"{app}: a missing tcmalloc library (glibc ran instead) was not reported")
+    check(reported("redis-broken", "glibc", "redis-server did not start"), "a server that cannot start was not reported")
     check(not any("app=steady allocator=mimalloc" in l for l in lines), "a good run was reported as failed")
-    check(len(lines) == 8, f"expected 8 failures, got {len(lines)}")
+    check(len(lines) == 9, f"expected 9 failures, got {len(lines)}")
     finish("apps failure", "apps failure: different output, non-zero exit and a missing or wrong allocator "
            "are each reported with the app and the allocator")
 

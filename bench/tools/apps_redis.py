@@ -40,11 +40,12 @@ def start_server(argv, env, log_path, scratch):
                 if "Ready to accept connections" in f.read():
                     return proc, port
             time.sleep(0.02)
+        why = f"exit status {proc.returncode}" if proc.poll() is not None else f"not ready within {START_TIMEOUT_S} s"
         stop(proc)
         last = apps_run.tail(log_path, 3)
         if "Address already in use" not in last:
             break
-    raise RuntimeError(f"redis-server did not start within {START_TIMEOUT_S} s: {last or 'no log output'}")
+    raise RuntimeError(f"redis-server did not start ({why}): {last or 'no log output'}")
 
 
 def stop(proc):
@@ -117,8 +118,13 @@ def run_server(app, cmd, alloc, probe_lib, scratch, base_env, n, prefix=(), time
         run.extra["requests_per_sec"] = len(rates) / sum(1.0 / r for r in rates)
         replies = [l for l in outputs[1].splitlines() if l.startswith("errors:")]
         text = "\n".join(replies + outputs[2:])
-        # SHUTDOWN closes the connection without a reply; the server's exit status is checked below
+        # SHUTDOWN closes the connection without a reply (redis-cli's status says nothing); the
+        # server's exit status is checked instead. This client's CPU time is not the server's either.
+        shutdown_from = apps_run.children_usage()
         subprocess.run(cli + ["shutdown", "nosave"], capture_output=True, timeout=30)
+        cpu, faults = apps_run.usage_since(shutdown_from)
+        client_cpu += cpu
+        client_faults += faults
         rc = proc.wait(timeout=30)
         if rc != 0:
             raise RuntimeError(f"redis-server exit status {rc}: {apps_run.tail(os.path.join(scratch, 'server.log'))}")
