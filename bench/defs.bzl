@@ -9,13 +9,16 @@ load(
     "//configs:variants.bzl",
     "DERIVED_VARIANTS",
     "DERIVED_VARIANT_NAMES",
-    "LAYOUT_VARIANT_NAMES",
+    "LAYOUT_BUILDS",
+    "LAYOUT_SEEDS",
     "LIBRARY_VARIANT_NAMES",
     "TOOL_COPTS",
     "VARIANT_NAMES",
     "allocator_suffix",
     "derived_binary",
     "derived_library",
+    "layout_copy",
+    "shuffle_linkopts",
 )
 
 WORKLOADS = [
@@ -57,19 +60,21 @@ def workload_binaries(name):
         )
 
 def layout_binaries(name):
-    """<name>_<copy> for every shuffled-layout copy of the variant table (perf_tools/noise_floor);
-    manual, so `//...` builds only the copies a test depends on."""
-    for v in LAYOUT_VARIANT_NAMES:
-        cc_binary(
-            name = "%s_%s" % (name, v),
-            srcs = ["workloads/%s.c" % name],
-            copts = TOOL_COPTS,
-            deps = [":bench_common"],
-            malloc = "//hakmem:hakmem_" + v,
-            linkopts = ["-pthread"],
-            tags = ["manual"],
-            visibility = ["//visibility:public"],
-        )
+    """<name>_<build><seed> for every layout build and seed of the variant table: the build's
+    objects linked into the workload in the seed's function order (perf_tools/); manual, so
+    `//...` builds only the copies a test depends on."""
+    for build in sorted(LAYOUT_BUILDS):
+        for seed in LAYOUT_SEEDS:
+            cc_binary(
+                name = "%s_%s" % (name, layout_copy(build, seed)),
+                srcs = ["workloads/%s.c" % name],
+                copts = TOOL_COPTS,
+                deps = [":bench_common"],
+                malloc = "//hakmem:hakmem_" + build,
+                linkopts = ["-pthread"] + shuffle_linkopts(seed),
+                tags = ["manual"],
+                visibility = ["//visibility:public"],
+            )
 
 def allocator_bins(workload):
     """(data labels, args) handing every allocator's binary of `workload` to a Python tool.

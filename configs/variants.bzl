@@ -83,10 +83,10 @@ INSTRUMENTED = {
 LIBRARY_VARIANT_NAMES = VARIANT_NAMES + sorted(INSTRUMENTED)
 
 def library_variant(v):
-    """The spec of any library hakmem builds: a variant, an instrumented twin or a layout copy."""
+    """The spec of any library hakmem builds: a variant, an instrumented twin or a layout build."""
     if v in VARIANTS:
         return VARIANTS[v]
-    return INSTRUMENTED[v] if v in INSTRUMENTED else LAYOUT_VARIANTS[v]
+    return INSTRUMENTED[v] if v in INSTRUMENTED else LAYOUT_BUILDS[v]
 
 def pgo_profile(v):
     """The profile label of PGO variant v: a genrule output of pgo/ (named .inc so it can sit in
@@ -123,26 +123,56 @@ def allocator_suffix(v):
     """How tools and reports name variant v: hakmem-<suffix> (underscores become dashes)."""
     return v.replace("_", "-")
 
-# Layout-noise copies (perf_tools/noise_floor): LAYOUT_BASE compiled identically K times, each
-# linked with its functions in another order (-ffunction-sections, then lld shuffles the .text
-# sections with the seed; lld's ThinLTO code generation emits one section per function, so the
-# shuffle reaches LTO output too). Their spread of speed is the layout noise floor. Targets:
-# //hakmem:{hakmem,libhakmem}_<LAYOUT_BASE>_layout<N>[.so] and //bench:mixed_<base>_layout<N>,
-# tagged manual: `//...` does not build all K (CI's smoke test builds the first two).
+# Shuffled-layout copies (perf_tools/: noise_floor, layout-mode A/Bs, calibrate). A layout build
+# is LAYOUT_BASE compiled once with -ffunction-sections; each copy is one more link of those
+# objects with its functions in another order (-Wl,--shuffle-sections=.text*=<seed>; lld's ThinLTO
+# code generation emits one section per function, so the shuffle reaches LTO output too), so K
+# copies cost one compile and K links. Targets, all tagged manual (`//...` builds only what a
+# test depends on):
+#   //hakmem:hakmem_<build>                 the compiled objects (a `malloc =` target)
+#   //hakmem:libhakmem_<build><seed>.so     a copy's preload library
+#   //bench:mixed_<build><seed>             Mixed with a copy linked in
+# for <build> in LAYOUT_BUILDS, e.g. //bench:mixed_fast_layout3. A build with an rb define
+# (rb_ab: --copt=-DHAK_RB_X=v) gets its copies by building these targets under that flag.
 LAYOUT_BASE = "fast"
-LAYOUT_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
 
-LAYOUT_VARIANTS = {
-    "%s_layout%d" % (LAYOUT_BASE, seed): {
-        "defines": VARIANTS[LAYOUT_BASE]["defines"],
+# The seed pool: the noise floor uses every seed (a variance component needs >= 16 copies), a
+# layout-mode A/B its first K, calibrate draws K (or 2K) at random per A/B, so the pool is a few
+# times its K (10).
+LAYOUT_SEEDS = list(range(1, 33))
+
+# HAK_RB_PLANTED_WORK levels (hakmem/src/research_boxes.h) that perf_tools/calibrate plants:
+# N dependent additions per malloc, N/2 instructions per Mixed operation.
+PLANTED_LEVELS = [1, 2, 4]
+
+def _layout_build(defines):
+    return {
+        "defines": VARIANTS[LAYOUT_BASE]["defines"] + defines,
         "copts": VARIANTS[LAYOUT_BASE]["copts"] + ["-ffunction-sections"],
-        "linkopts": VARIANTS[LAYOUT_BASE]["linkopts"] + ["-Wl,--shuffle-sections=.text*=%d" % seed],
+        "linkopts": VARIANTS[LAYOUT_BASE]["linkopts"],
         "tags": ["manual"],
     }
-    for seed in LAYOUT_SEEDS
-}
 
-LAYOUT_VARIANT_NAMES = ["%s_layout%d" % (LAYOUT_BASE, seed) for seed in LAYOUT_SEEDS]
+def planted_build(level):
+    """The layout build of LAYOUT_BASE with HAK_RB_PLANTED_WORK=level."""
+    return "%s_planted%d_layout" % (LAYOUT_BASE, level)
+
+LAYOUT_BUILD = LAYOUT_BASE + "_layout"
+
+LAYOUT_BUILDS = dict(
+    {LAYOUT_BUILD: _layout_build([])},
+    **{planted_build(n): _layout_build(["HAK_RB_PLANTED_WORK=%d" % n]) for n in PLANTED_LEVELS}
+)
+
+def shuffle_linkopts(seed):
+    return ["-Wl,--shuffle-sections=.text*=%d" % seed]
+
+def layout_copy(build, seed):
+    """The name of a copy: fast_layout3, fast_planted2_layout3."""
+    return "%s%d" % (build, seed)
+
+# The copies of the plain layout build, in seed order (noise_floor's inputs).
+LAYOUT_VARIANT_NAMES = [layout_copy(LAYOUT_BUILD, seed) for seed in LAYOUT_SEEDS]
 
 # Post-link variants: made from another variant's linked outputs by a tool (bolt/), never compiled
 # from source, so they are not in VARIANT_NAMES (hakmem/defs.bzl would try to compile them). Each

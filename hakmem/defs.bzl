@@ -8,15 +8,18 @@ load(
     "HAK_COPTS",
     "HAK_RELEASE_COPTS",
     "HAK_RELEASE_LINKOPTS",
-    "LAYOUT_VARIANT_NAMES",
+    "LAYOUT_BUILDS",
+    "LAYOUT_SEEDS",
     "LIBRARY_VARIANT_NAMES",
     "TOOL_COPTS",
     "VARIANT_NAMES",
     "allocator_suffix",
     "malloc_replacing_compatible_with",
+    "layout_copy",
     "library_variant",
     "pgo_profile",
     "pgo_use_copts",
+    "shuffle_linkopts",
     "variant_defines",
 )
 
@@ -25,8 +28,9 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-o
 def hakmem_variants(core_srcs, override_srcs, hdrs):
     """For each variant V: hakmem_core_V, hakmem_V (drop-in, alwayslink), libhakmem_V.so and
     hakmem_core_V_sanitized (the hak_* API built with ASan+UBSan, for the library's own tests);
-    the shuffled-layout copies get the release targets too, tagged manual by their spec."""
-    for v in LIBRARY_VARIANT_NAMES + LAYOUT_VARIANT_NAMES:
+    a layout build B (LAYOUT_BUILDS) gets hakmem_core_B and hakmem_B, compiled once, and one
+    preload library per seed, libhakmem_B<seed>.so, each linked with its own function order."""
+    for v in LIBRARY_VARIANT_NAMES + sorted(LAYOUT_BUILDS):
         spec = library_variant(v)
         tags = spec.get("tags", [])
         profile = [pgo_profile(v)] if spec.get("pgo") else []
@@ -56,14 +60,16 @@ def hakmem_variants(core_srcs, override_srcs, hdrs):
             tags = tags,
             visibility = ["//visibility:public"],
         )
-        cc_binary(
-            name = "libhakmem_%s.so" % v,
-            deps = [":hakmem_" + v],
-            linkshared = True,
-            linkopts = HAK_RELEASE_LINKOPTS + spec["linkopts"] + ["-Wl,--emit-relocs", "-Wl,-z,now"],
-            tags = tags,
-            visibility = ["//visibility:public"],
-        )
+        copies = [(layout_copy(v, seed), shuffle_linkopts(seed)) for seed in LAYOUT_SEEDS] if v in LAYOUT_BUILDS else [(v, [])]
+        for name, shuffle in copies:
+            cc_binary(
+                name = "libhakmem_%s.so" % name,
+                deps = [":hakmem_" + v],
+                linkshared = True,
+                linkopts = HAK_RELEASE_LINKOPTS + spec["linkopts"] + shuffle + ["-Wl,--emit-relocs", "-Wl,-z,now"],
+                tags = tags,
+                visibility = ["//visibility:public"],
+            )
     for v in VARIANT_NAMES:
         cc_library(
             name = "hakmem_core_%s_sanitized" % v,

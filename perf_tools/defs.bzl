@@ -2,7 +2,7 @@
 (bench/tools/run_python.sh), handed its binaries and the LLVM tool paths (toolchain/llvm.bzl) as
 arguments, so the same script runs under `bazel run` and, on prebuilt binaries, as a smoke test."""
 
-load("//configs:variants.bzl", "LAYOUT_VARIANT_NAMES", "VARIANT_NAMES")
+load("//configs:variants.bzl", "LAYOUT_BUILD", "LAYOUT_SEEDS", "LAYOUT_VARIANT_NAMES", "PLANTED_LEVELS", "VARIANT_NAMES", "layout_copy", "planted_build")
 load("//toolchain:llvm.bzl", "llvm_tool")
 
 PY_LIB = ["//bench:python_lib", "//perf_tools:python_lib"]
@@ -28,6 +28,25 @@ def layout_copy_inputs(copies = LAYOUT_VARIANT_NAMES):
         labels += ["//bench:mixed_" + c, "//hakmem:libhakmem_%s.so" % c]
         args += ["--copy=%s=$(rootpath //bench:mixed_%s)" % (c, c),
                  "--preload=%s=$(rootpath //hakmem:libhakmem_%s.so)" % (c, c)]
+    return labels, args
+
+def calibrate_inputs(seeds = LAYOUT_SEEDS, levels = PLANTED_LEVELS, planted_seeds = LAYOUT_SEEDS, preload = False):
+    """(data labels, args) handing calibrate each base copy and each planted copy: Mixed with the
+    copy linked in, or (preload) the copy's library and the plain Mixed binary."""
+    labels, args = [], []
+    if preload:
+        labels.append("//bench:mixed")
+        args.append("--plain=$(rootpath //bench:mixed)")
+    copy = "//hakmem:libhakmem_%s.so" if preload else "//bench:mixed_%s"
+    for seed in seeds:
+        label = copy % layout_copy(LAYOUT_BUILD, seed)
+        labels.append(label)
+        args.append("--base=%d=$(rootpath %s)" % (seed, label))
+    for n in levels:
+        for seed in planted_seeds:
+            label = copy % layout_copy(planted_build(n), seed)
+            labels.append(label)
+            args.append("--planted=%d:%d=$(rootpath %s)" % (n, seed, label))
     return labels, args
 
 def perf_tool(name, script, data = [], args = []):

@@ -130,6 +130,18 @@ def smoke_ab(tool, bins, libs, tmp):
                            "PRELOAD_A": libs["hakmem-fast"], "PRELOAD_B": libs["hakmem-standard"]})
     check(proc.returncode == 0 and "B vs A" in proc.stdout, f"ab with PRELOAD_A/B: exit {proc.returncode}: "
           f"{proc.stderr[-1500:]}")
+    # Layout mode: K libraries per side (two copies of each here), pair k of A against pair k of B.
+    two = lambda lib: lib + "," + lib
+    proc = run(preloaded, {"RUNS": "2", "WARMUP": "0", "ITERS": "20000",
+                           "PRELOAD_A": two(libs["hakmem-fast"]), "PRELOAD_B": two(libs["hakmem-standard"])})
+    if check(proc.returncode == 0, f"ab layout mode: exit {proc.returncode}: {proc.stderr[-1500:]}"):
+        pairs = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("pair ")]
+        check(len(pairs) == 2 and all("standard#" in ln and "allocator=hakmem-standard" in ln for ln in pairs),
+              f"ab layout mode: pair lines {pairs}")
+        check("Student t over 2 pairs" in proc.stdout and "-> " in proc.stdout, f"ab layout mode: {proc.stdout}")
+    proc = run(preloaded, {"RUNS": "2", "PRELOAD_A": two(libs["hakmem-fast"]), "PRELOAD_B": libs["hakmem-standard"]})
+    check(proc.returncode == 2 and "pair them" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1,
+          f"ab with 2 copies against 1: exit {proc.returncode}: {proc.stderr}")
     proc = run(preloaded, {"RUNS": "2", "PRELOAD_A": "/nonexistent/lib.so"})
     check(proc.returncode == 2 and "PRELOAD_A" in proc.stderr, f"ab with a missing PRELOAD_A: exit {proc.returncode}")
     proc = run(["/usr/bin/python3", "-B", tool, "only-one=" + bins["hakmem-fast"]], {})

@@ -3,8 +3,11 @@
 shared machine hit all sides alike, and the order rotates from round to round (A B, B A, ...;
 C1..CK, C2..CK C1, ...) so no side always runs first; per-round ratios, a bootstrap confidence
 interval over rounds and the seed's verdict, taken from that interval (never from the point
-estimate alone), which a measured layout-noise floor can only make stricter."""
+estimate alone), which a measured layout-noise floor can only make stricter. Layout mode
+(run_pairs, layout_compare): K shuffled-layout copies per side, paired by seed and run back to
+back, with a Student t interval over the pairs that holds the layout variance itself."""
 
+import math
 import random
 import statistics
 import sys
@@ -42,15 +45,101 @@ def run_rounds(tool, sides, runs, warmup, env, pin, progress=False):
         if progress:
             print(f"  [{tool}] round {round_no + 1}/{warmup + runs}", file=sys.stderr, flush=True)
         for side in rotated(sides, round_no):
-            rc, out, err = bl.run_workload(pin + [side.binary], {**env, **side.env})
-            if rc != 0:
-                sys.exit(f"{tool}: {side.name} ({side.binary}) failed (exit {rc}): {err.strip()[-800:]}")
-            result = bl.parse_result(out)
+            result = _run(tool, side, env, pin)
             reported[side.name] = result["allocator"]
             if round_no >= warmup:
                 samples[side.name].append(result["ops_per_sec"] / 1e6)
                 rss[side.name].append(result["peak_rss_kb"])
     return samples, reported, rss
+
+
+def _run(tool, side, env, pin):
+    rc, out, err = bl.run_workload(pin + [side.binary], {**env, **side.env})
+    if rc != 0:
+        sys.exit(f"{tool}: {side.name} ({side.binary}) failed (exit {rc}): {err.strip()[-800:]}")
+    return bl.parse_result(out)
+
+
+def run_pairs(tool, pairs, runs, warmup, env, pin, progress=False):
+    """Layout mode: pairs = [(A side, B side)], one per shuffled-layout seed (the same seed on both
+    sides). Every round runs each pair's A and B back to back, so the machine's speed level (it
+    can switch by ~1.4x for minutes) is the same for both halves of a ratio; which half runs
+    first alternates by round and pair, and the pairs' order rotates. Returns
+    ([(A values, B values) per pair, M ops/s per kept round], {side name: allocator reported},
+    {side name: [peak RSS kB]})."""
+    samples = [([], []) for _ in pairs]
+    reported, rss = {}, {}
+    for round_no in range(warmup + runs):
+        if progress:
+            print(f"  [{tool}] round {round_no + 1}/{warmup + runs} ({len(pairs)} layout pairs)",
+                  file=sys.stderr, flush=True)
+        shift = round_no % len(pairs)
+        for k in list(range(shift, len(pairs))) + list(range(shift)):
+            order = (0, 1) if (round_no + k) % 2 == 0 else (1, 0)
+            got = {}
+            for half in order:
+                side = pairs[k][half]
+                result = _run(tool, side, env, pin)
+                reported[side.name] = result["allocator"]
+                rss.setdefault(side.name, []).append(result["peak_rss_kb"])
+                got[half] = result["ops_per_sec"] / 1e6
+            if round_no >= warmup:
+                samples[k][0].append(got[0])
+                samples[k][1].append(got[1])
+    return samples, reported, rss
+
+
+def t_quantile(p, df):
+    """Student t quantile (scipy, Debian python3-scipy)."""
+    from scipy import stats
+    return float(stats.t.ppf(p, df))
+
+
+def to_pct(log_ratio):
+    return 100.0 * math.expm1(log_ratio)
+
+
+# Variance of a median of R normal draws relative to that of their mean (asymptotically pi/2):
+# the factor that turns the within-pair round variance into the variance of a pair's estimate.
+MEDIAN_VARIANCE_FACTOR = math.pi / 2
+
+
+def layout_compare(pair_samples, level=0.95):
+    """The layout-mode statistic. Per pair k (seed k on both sides): d_kr = ln(B/A) of round r's
+    back-to-back runs; the pair's estimate is the median of its d_kr (a round caught by a switch
+    of the machine's speed level is an outlier, and a median ignores it). The A/B's estimate is
+    the mean of the K pair estimates and its interval Student t with K - 1 degrees of freedom
+    over them: the pairs are independent draws of layout, so their scatter holds both the
+    layout variance and the rounds' sampling noise, and no floor has to be added.
+    Also: the pooled within-pair sd of d_kr and the between-pair sd left after removing the
+    sampling part (the layout component), both in % (log scale x 100)."""
+    logs = [[math.log(b / a) for a, b in zip(av, bv)] for av, bv in pair_samples]
+    est = [statistics.median(d) for d in logs]
+    k, rounds = len(est), min(len(d) for d in logs)
+    mean = statistics.fmean(est)
+    sd = statistics.stdev(est) if k > 1 else 0.0
+    half = t_quantile((1 + level) / 2, k - 1) * sd / math.sqrt(k) if k > 1 else math.inf
+    within = statistics.fmean([statistics.variance(d) for d in logs]) if rounds > 1 else 0.0
+    between = max(0.0, sd ** 2 - MEDIAN_VARIANCE_FACTOR * within / rounds)
+    return {
+        "delta_pct": to_pct(mean),
+        "ci95": (to_pct(mean - half), to_pct(mean + half)),
+        "pairs": k,
+        "rounds": rounds,
+        "pair_pct": [to_pct(e) for e in est],
+        "pair_sd_pct": 100.0 * sd,
+        "within_sd_pct": 100.0 * math.sqrt(within),
+        "between_sd_pct": 100.0 * math.sqrt(between),
+    }
+
+
+def detectable_pct(between_sd_pct, within_sd_pct, pairs, rounds, threshold_pct, power=0.8, level=0.95):
+    """The smallest true effect that a layout-mode A/B of `pairs` pairs and `rounds` rounds calls
+    GO (or NO-GO) with probability `power`: its whole interval must clear the threshold, so
+    effect = threshold + (t_(1+level)/2 + t_power) * SE, SE^2 = (between^2 + factor * within^2 /
+    rounds) / pairs (normal model, the variance components as measured)."""
+    se = math.sqrt((between_sd_pct ** 2 + MEDIAN_VARIANCE_FACTOR * within_sd_pct ** 2 / rounds) / pairs)
+    return threshold_pct + (t_quantile((1 + level) / 2, pairs - 1) + t_quantile(power, pairs - 1)) * se
 
 
 def paired_pct(a_values, b_values):

@@ -91,7 +91,24 @@ HAK_INLINE void hak_cache_push(hak_heap *h, uint32_t cls, void *p) {
 #endif
 }
 
+#if HAK_RB_PLANTED_WORK
+/* Research box HAK_RB_PLANTED_WORK: the chain ends where it began (+N, then -N), so malloc's
+ * result is unchanged; the barrier hides each step's value from the optimiser. */
+HAK_INLINE size_t hak_planted_work(size_t size) {
+    size_t x = size;
+#pragma clang loop unroll(full)
+    for (int i = 0; i < HAK_RB_PLANTED_WORK; i++) {
+        x += 1;
+        __asm__ volatile("" : "+r"(x));
+    }
+    return x - HAK_RB_PLANTED_WORK;
+}
+#endif
+
 HAK_INLINE void *hak_alloc_fast(size_t size) {
+#if HAK_RB_PLANTED_WORK
+    size = hak_planted_work(size);
+#endif
     if (HAK_LIKELY(size <= HAK_TINY_MAX)) {
         void *p = hak_cache_pop(t_hak_heap, g_hak_tiny_class_of[(size + 15) >> 4]);
         if (HAK_LIKELY(p != NULL)) return p;

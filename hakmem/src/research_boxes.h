@@ -60,6 +60,17 @@
 #define HAK_RB_ARRAY_CACHE 1
 #endif
 
+/* HAK_RB_PLANTED_WORK=N (0 = off, compiled out): N dependent integer additions on the size in
+ *   malloc's fast path, before the class lookup, each behind an empty asm barrier so the compiler
+ *   can neither fold nor reorder them: N additions and one subtraction (maybe a register move)
+ *   more per malloc, and N + 1 cycles of latency the class lookup waits for. A known, fixed loss
+ *   that //perf_tools:calibrate plants to measure how often an A/B detects it, never a product
+ *   setting. Levels built for it: PLANTED_LEVELS in configs/variants.bzl; each level's exact
+ *   Ir/op is measured by callgrind (calibrate prints it; docs/perf_tools.md). */
+#ifndef HAK_RB_PLANTED_WORK
+#define HAK_RB_PLANTED_WORK 0
+#endif
+
 #define HAK_BLOCK_HEADER_BYTES (HAK_RB_TINY_HEADER ? 16u : 0u)
 
 #endif

@@ -15,10 +15,11 @@ TINY = {"ITERS": "20000", "RUNS": "2", "WARMUP": "0", "CG_ITERS": "40000", "CG_B
 VERDICTS = ("**Verdict: GO**", "**Verdict: NO-GO**", "**Verdict: NEUTRAL**")
 
 
-def check_report(what, rc, out, err, folder, gate):
+def check_report(what, rc, out, err, folder, gate, floor=True):
+    """floor: a single-layout A/B names the floor its band is widened to (layout mode has none)."""
     if not check(rc == 0, f"{what}: exit {rc}: {err[-1500:]}"):
         return
-    for needle in ("| linked |", "| preload |", "layout-noise floor:", "Ir/op, whole Mixed run", "Peak RSS"):
+    for needle in ("| linked |", "| preload |", "Ir/op, whole Mixed run", "Peak RSS") + (("layout-noise floor:",) if floor else ()):
         check(needle in out, f"{what}: report lacks {needle!r}")
     check(any(v in out for v in VERDICTS), f"{what}: no verdict line")
     with open(os.path.join(folder, "rb_ab.json")) as f:
@@ -56,6 +57,22 @@ def main(argv):
     prebuilt = [f"--prebuilt=0={linked[0]}:{libs[0]}", f"--prebuilt=1={linked[1]}:{libs[1]}"]
     rc, out, err, folder = run(tool, base + prebuilt + ["HAK_RB_TINY_HEADER=0,1"], {**TINY, "FLOOR_PCT": "0.5"})
     check_report("prebuilt research box", rc, out, err, folder, "HAK_RB_TINY_HEADER")
+    # Layout mode: both copies given for each value (a byte-identical null), paired by seed.
+    layout = [f"--prebuilt={v}={linked[i]}:{libs[i]}" for v in "01" for i in (0, 1)]
+    rc, out, err, folder = run(tool, base + layout + ["HAK_RB_TINY_HEADER=0,1"], {**TINY, "LAYOUTS": "2"})
+    check_report("layout mode", rc, out, err, folder, "HAK_RB_TINY_HEADER", floor=False)
+    if rc == 0:
+        with open(os.path.join(folder, "rb_ab.json")) as f:
+            data = json.load(f)
+        check(data["mode"] == "layout" and data["floor"] is None and "t over pairs" in out and
+              [p["seed"] for p in data["linkages"]["linked"]["pairs"]] == [1, 2],
+              f"layout mode: mode {data.get('mode')}, pairs {data['linkages']['linked'].get('pairs', '?')!s:.200}")
+    expect_usage_error(tool, base + layout[:3] + ["HAK_RB_TINY_HEADER=0,1"], {**TINY, "LAYOUTS": "2"}, "expected 2",
+                       "one copy short")
+    expect_usage_error(tool, base + ["HAKMEM_SS_PREWARM=1,2"], {**TINY, "LAYOUTS": "2"}, "run-time gate",
+                       "layout mode of a run-time gate")
+    expect_usage_error(tool, base + layout + ["HAK_RB_TINY_HEADER=0,1"], {**TINY, "LAYOUTS": "1"}, "LAYOUTS=1",
+                       "LAYOUTS=1")
     expect_usage_error(tool, base + ["HAK_RB_NO_SUCH_BOX=0,1"], TINY, "unknown gate", "unknown gate")
     expect_usage_error(tool, base + ["--variant=turbo", "HAK_RB_TINY_HEADER=0,1"], TINY, "unknown variant", "unknown variant")
     expect_usage_error(tool, base + ["HAK_RB_TINY_HEADER=1"], TINY, "two different", "one value")

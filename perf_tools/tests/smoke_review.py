@@ -72,6 +72,16 @@ def main(argv):
         check(data["verdict"] in ("GO", "NO-GO", "NEUTRAL") and data["mt"]["verdict"] in ("GO", "NO-GO", "NEUTRAL"),
               f"review.json verdicts {data.get('verdict')} / {data.get('mt', {}).get('verdict')}")
         check(data["layout"]["counts"]["moved"] > 0, "two layout copies: the layout diff must see moved functions")
+    # Layout mode: each side's two copies appended to its prebuilt set (the same copies: a null).
+    extra = f":{linked[0]}:{libs[0]}:{linked[1]}:{libs[1]}"
+    lay = [pre[0] + extra, pre[1] + extra, plain]
+    rc, out, err, folder = run(tool, base + lay, {**TINY, "LAYOUTS": "2"})
+    if check(rc == 0, f"review layout mode: exit {rc}: {err[-1500:]}"):
+        with open(os.path.join(folder, "review.json")) as f:
+            data = json.load(f)
+        check(data["mode"] == "layout" and data["mt"]["mode"] == "single" and "t over pairs" in out,
+              f"review layout mode: {data.get('mode')} / {data.get('mt', {}).get('mode')}")
+    expect_usage_error(tool, base + pre, {**TINY, "LAYOUTS": "2"}, "LAYOUTS=2", "layout mode without copies")
     expect_usage_error(tool, base, TINY, "--base", "no --base")
     expect_usage_error(tool, base + pre[:1] + [plain], TINY, "go together", "half a prebuilt set")
     expect_usage_error(tool, base + ["--base=HEAD"], TINY, "bazel run", "--base outside bazel run")

@@ -49,7 +49,8 @@ def parse_named(items, flag, check):
 
 def load_floor(path):
     """The committed layout-noise floor (perf_tools/noise_floor.json, written by noise_floor
-    UPDATE_FLOOR=1): {'floor_pct', 'measured', 'command', ...}; FLOOR_PCT in the environment
+    UPDATE_FLOOR=1): {'floor_pct' (1.96 sqrt(2) sigma_L, the larger linkage), 'per_linkage',
+    'measured', 'command', ...}; FLOOR_PCT in the environment
     overrides it (e.g. a floor just measured on another machine)."""
     text = os.environ.get("FLOOR_PCT")
     if text:
@@ -74,7 +75,7 @@ def floor_line(floor):
     if not floor:
         return "layout-noise floor: not known (no floor file given)"
     where = floor.get("measured", "")
-    return (f"layout-noise floor: {floor['floor_pct']:.2f} % ({floor['source']}"
+    return (f"layout-noise floor: {floor['floor_pct']:.2f} % (1.96 sqrt(2) sigma_L; {floor['source']}"
             + (f", measured {where}" if where else "") + ")")
 
 

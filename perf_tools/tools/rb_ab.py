@@ -8,7 +8,8 @@ median with bootstrap CIs, instructions/op of each side, the layout-noise floor 
 usage: rb_ab.py --research-boxes H --gates DEF --floor JSON --plain BIN --standard-linked BIN
          --standard-lib SO --variants LIST [--variant fast] [--prebuilt VALUE=LINKED:LIB ...] NAME=V1,V2
   environment: RUNS (20), WARMUP (1), PIN, ITERS/WS/... (timed runs), CG_ITERS / CG_BASE_ITERS
-  (callgrind, 2000000 / 200000), FLOOR_PCT (overrides the committed floor).
+  (callgrind, 2000000 / 200000), FLOOR_PCT (overrides the committed floor), LAYOUTS=K (layout
+  mode: each value built as the first K shuffled-layout copies, paired by seed; 0 = one build).
   Bazel runs inside `bazel run` in the same output base: Bazel 4.2.3's client runs the tool after
   the server has released its lock (checked), so this nested build neither waits nor deadlocks."""
 
@@ -63,10 +64,12 @@ def bazel_flags(kind, name, value, variant):
     return [f"--config={variant}", f"--cc_output_directory_tag={tag}"] + defines
 
 
-def build_value(workspace, flags, variant, folder, label):
+def build_value(workspace, flags, variant, folder, label, copies=()):
     """Builds Mixed linked with the variant, the plain Mixed and the preload library under
-    `flags`; returns (linked, plain, lib) paths. A failed build exits 1 with the log's tail."""
-    targets = [f"//bench:mixed_{variant}", "//bench:mixed", f"//hakmem:libhakmem_{variant}.so"]
+    `flags`; returns (linked, plain, lib) paths, or with `copies` (layout copy names, e.g.
+    fast_layout3) [(linked, lib)] of each copy. A failed build exits 1 with the log's tail."""
+    names = list(copies) or [variant]
+    targets = ["//bench:mixed"] + [t for c in names for t in (f"//bench:mixed_{c}", f"//hakmem:libhakmem_{c}.so")]
     log = os.path.join(folder, f"build-{label}.log")
     print(f"  [{TOOL}] building {label}: bazel build {' '.join(flags)} (log: {log})", file=sys.stderr, flush=True)
     with open(log, "w") as f:
@@ -79,6 +82,9 @@ def build_value(workspace, flags, variant, folder, label):
     if info.returncode != 0:
         sys.exit(f"{TOOL}: bazel info bazel-bin failed: {info.stderr.strip()[-400:]}")
     bin_dir = info.stdout.strip().splitlines()[-1]
+    if copies:
+        return [(os.path.join(bin_dir, "bench", f"mixed_{c}"), os.path.join(bin_dir, "hakmem", f"libhakmem_{c}.so"))
+                for c in copies]
     return (os.path.join(bin_dir, "bench", f"mixed_{variant}"), os.path.join(bin_dir, "bench", "mixed"),
             os.path.join(bin_dir, "hakmem", f"libhakmem_{variant}.so"))
 
@@ -93,7 +99,10 @@ def parse(argv):
     p.add_argument("--standard-lib", required=True, help="Standard's preload library (run-time gates)")
     p.add_argument("--variant", default="fast", help="the variant a build-level box changes")
     p.add_argument("--variants", required=True, help="the variant table's names, comma-separated (from Bazel)")
-    p.add_argument("--prebuilt", action="append", default=[], help="VALUE=LINKED:LIB instead of building that value")
+    p.add_argument("--prebuilt", action="append", default=[],
+                   help="VALUE=LINKED:LIB instead of building that value (LAYOUTS=K: K times, one per copy)")
+    p.add_argument("--layout-build", required=True, help="the layout build of configs/variants.bzl (fast_layout)")
+    p.add_argument("--layout-seeds", required=True, help="its seeds, comma-separated (from Bazel)")
     p.add_argument("--name", default=TOOL)
     p.add_argument("spec", metavar="NAME=V1,V2")
     args = p.parse_args(argv)
@@ -104,14 +113,26 @@ def parse(argv):
                             ptlib.require_file(args.gates, "--gates"))
         name, kind, values = parse_spec(args.spec, gates)
         floor = ptlib.load_floor(args.floor)
+        seeds = [int(x) for x in args.layout_seeds.split(",")]
+        layouts = bl.env_int("LAYOUTS", 0, 0, len(seeds))
+        if layouts == 1:
+            raise bl.UsageError("LAYOUTS=1: layout mode needs at least 2 copies per side (0 = single layout)")
+        if layouts and kind == "runtime":
+            raise bl.UsageError(f"LAYOUTS={layouts}: {name} is a run-time gate, both sides run one build (no layouts to pair)")
+        base = args.layout_build.rsplit("_layout", 1)[0]
+        if layouts and args.variant != base:
+            raise bl.UsageError(f"LAYOUTS={layouts}: layout copies exist of variant {base} only, not {args.variant}")
         prebuilt = {}
         for item in args.prebuilt:
             value, paths = bl.split_key_value(item, "--prebuilt")
             linked, _, lib = paths.partition(":")
             if value not in values:
                 raise bl.UsageError(f"--prebuilt {value}: not one of the values {values}")
-            prebuilt[value] = (ptlib.require_exec(linked, "--prebuilt linked binary"),
-                               ptlib.require_file(lib, "--prebuilt library"))
+            prebuilt.setdefault(value, []).append((ptlib.require_exec(linked, "--prebuilt linked binary"),
+                                                   ptlib.require_file(lib, "--prebuilt library")))
+        for value, given in prebuilt.items():
+            if len(given) != max(1, layouts):
+                raise bl.UsageError(f"--prebuilt {value}: given {len(given)} times, expected {max(1, layouts)} (LAYOUTS={layouts})")
         plain = ptlib.require_exec(args.plain, "--plain")
         standard = (ptlib.require_exec(args.standard_linked, "--standard-linked"),
                     ptlib.require_file(args.standard_lib, "--standard-lib"))
@@ -128,12 +149,14 @@ def parse(argv):
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
-    return args, name, kind, values, floor, prebuilt, plain, standard, workspace, runs, warmup, cg_iters, pin, params, folder
+    copies = [f"{args.layout_build}{s}" for s in seeds[:layouts]]
+    return (args, name, kind, values, floor, prebuilt, plain, standard, workspace, runs, warmup, cg_iters, pin, params,
+            folder, list(zip(seeds, copies)))
 
 
 def main(argv):
     (args, name, kind, values, floor, prebuilt, plain, standard, workspace, runs, warmup, cg_iters, pin, params,
-     folder) = parse(argv)
+     folder, copies) = parse(argv)
     builds, how = [], []
     for value in values:
         label = f"{name}={value}"
@@ -141,21 +164,27 @@ def main(argv):
             builds.append(abrun.Build(label, standard[0], standard[1], plain, {name: value}))
             continue
         if value in prebuilt:
-            linked, lib = prebuilt[value]
-            how.append(f"- {label}: prebuilt `{linked}`, `{lib}`")
+            made = prebuilt[value]
+            how += [f"- {label}: prebuilt `{linked}`, `{lib}`" for linked, lib in made]
         else:
             flags = bazel_flags(kind, name, value, args.variant)
-            linked, plain_v, lib = build_value(workspace, flags, args.variant, folder, label)
-            how.append(f"- {label}: `bazel build {' '.join(flags)}`")
-        builds.append(abrun.Build(label, linked, lib, plain))
+            made = build_value(workspace, flags, args.variant, folder, label, [c for _, c in copies])
+            how.append(f"- {label}: `bazel build {' '.join(flags)}`" +
+                       (f", layout copies {', '.join(c for _, c in copies)}" if copies else ""))
+        if copies:
+            builds.append(abrun.Build(label, None, None, plain, copies=[
+                (seed, linked, lib) for (seed, _), (linked, lib) in zip(copies, made)]))
+        else:
+            linked, lib = made[0] if value in prebuilt else (made[0], made[2])
+            builds.append(abrun.Build(label, linked, lib, plain))
     level = "runtime" if kind == "runtime" else "build"
     where = "Standard, prebuilt, the variable set per side" if kind == "runtime" else f"variant {args.variant}"
     out, data = abrun.measure(TOOL, builds[0], builds[1], level, floor, runs, warmup, params, pin, cg_iters, folder,
                               f"Research-box A/B: {name} {values[0]} -> {values[1]} ({where})")
     if how:
         out += ["## Builds", ""] + how + [""]
-    out += ["Exact: instructions per operation (callgrind). Noisy: throughput, its CIs and peak RSS "
-            "(wall clock on a shared machine); the verdict needs the delta beyond the floor for that reason."]
+    out += ["Exact: instructions per operation (callgrind, first layout copy in layout mode). Noisy: throughput, "
+            "its CIs and peak RSS (wall clock on a shared machine)."]
     data.update({"gate": name, "gate_kind": kind, "values": values, "variant": args.variant,
                  "machine": bl.machine_info([b.sides["linked"].binary for b in builds], {"variant": args.variant})})
     bl.write_json(os.path.join(folder, "rb_ab.json"), data)

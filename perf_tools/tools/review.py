@@ -7,7 +7,9 @@ the verdict against the layout-noise floor, instructions per operation and the t
 
 usage: review.py --llvm-readelf P --floor JSON --variants LIST [--variant fast] [--allow-dirty] --base REV [--head REV]
        review.py ... --prebuilt-base L:LIB:MT --prebuilt-head L:LIB:MT --plain BIN   (no builds)
-  environment: RUNS (10), WARMUP (1), PIN, CG_ITERS / CG_BASE_ITERS, PERF=0 (no perf)."""
+  environment: RUNS (10), WARMUP (1), PIN, CG_ITERS / CG_BASE_ITERS, PERF=0 (no perf), LAYOUTS=K
+  (layout mode for Mixed: both revisions built as their first K shuffled-layout copies, paired by
+  seed; Mixed_MT and the profiles stay single-layout)."""
 
 import argparse
 import os
@@ -53,16 +55,18 @@ def check_git(workspace, base, allow_dirty):
     return sha, head
 
 
-def targets(variant):
-    return [f"//bench:mixed_{variant}", "//bench:mixed", f"//bench:mixed_mt_{variant}", f"//hakmem:libhakmem_{variant}.so"]
+def targets(variant, copies):
+    return [f"//bench:mixed_{variant}", "//bench:mixed", f"//bench:mixed_mt_{variant}", f"//hakmem:libhakmem_{variant}.so"] + \
+        [t for c in copies for t in (f"//bench:mixed_{c}", f"//hakmem:libhakmem_{c}.so")]
 
 
-def build(tree, startup, variant, log_path, label):
-    """Builds the measured targets in `tree`; returns {linked, plain, mt, lib} paths."""
+def build(tree, startup, variant, copies, log_path, label):
+    """Builds the measured targets in `tree`; returns {linked, plain, mt, lib} paths, plus
+    copy<i>_linked / copy<i>_lib of each layout copy (layout mode)."""
     flags = [f"--config={variant}"]
     print(f"  [{TOOL}] building {label} in {tree} (log: {log_path})", file=sys.stderr, flush=True)
     with open(log_path, "w") as f:
-        rc = subprocess.run(["./bazelw"] + startup + ["build"] + flags + targets(variant), cwd=tree, stdout=f,
+        rc = subprocess.run(["./bazelw"] + startup + ["build"] + flags + targets(variant, copies), cwd=tree, stdout=f,
                             stderr=subprocess.STDOUT).returncode
     if rc != 0:
         with open(log_path) as f:
@@ -72,12 +76,16 @@ def build(tree, startup, variant, log_path, label):
     if info.returncode != 0:
         sys.exit(f"{TOOL}: bazel info in {tree} failed: {info.stderr.strip()[-400:]}")
     out = info.stdout.strip().splitlines()[-1]
-    return {"linked": os.path.join(out, "bench", f"mixed_{variant}"), "plain": os.path.join(out, "bench", "mixed"),
-            "mt": os.path.join(out, "bench", f"mixed_mt_{variant}"),
-            "lib": os.path.join(out, "hakmem", f"libhakmem_{variant}.so")}
+    paths = {"linked": os.path.join(out, "bench", f"mixed_{variant}"), "plain": os.path.join(out, "bench", "mixed"),
+             "mt": os.path.join(out, "bench", f"mixed_mt_{variant}"),
+             "lib": os.path.join(out, "hakmem", f"libhakmem_{variant}.so")}
+    for i, c in enumerate(copies):
+        paths[f"copy{i}_linked"] = os.path.join(out, "bench", f"mixed_{c}")
+        paths[f"copy{i}_lib"] = os.path.join(out, "hakmem", f"libhakmem_{c}.so")
+    return paths
 
 
-def build_rev(workspace, sha, variant, folder, label):
+def build_rev(workspace, sha, variant, copies, folder, label):
     """A revision in a throw-away git worktree, built in an output base of its own (kept
     under ~/.cache for the next review; its Bazel server is shut down afterwards). Binaries are
     copied out before the worktree goes."""
@@ -91,7 +99,7 @@ def build_rev(workspace, sha, variant, folder, label):
         user_rc = os.path.join(workspace, "user.bazelrc")
         if os.path.isfile(user_rc):  # the same disk cache and JVM cap as the working tree
             shutil.copy(user_rc, tree)
-        paths = build(tree, startup, variant, os.path.join(folder, f"build-{label}.log"), f"{label} {sha[:10]}")
+        paths = build(tree, startup, variant, copies, os.path.join(folder, f"build-{label}.log"), f"{label} {sha[:10]}")
         keep = os.path.join(folder, f"{label}-bin")
         os.makedirs(keep, exist_ok=True)
         for key in paths:
@@ -104,12 +112,23 @@ def build_rev(workspace, sha, variant, folder, label):
         git(workspace, "worktree", "remove", "--force", tree)
 
 
-def prebuilt(text, plain, flag):
+def prebuilt(text, plain, flag, layouts):
+    """LINKED:LIB:MT, or in layout mode LINKED:LIB:MT followed by :LINKED:LIB of each copy."""
     parts = text.split(":")
-    if len(parts) != 3:
-        raise bl.UsageError(f"{flag} expects LINKED:LIB:MT, got '{text}'")
-    return {"linked": ptlib.require_exec(parts[0], flag + " LINKED"), "lib": ptlib.require_file(parts[1], flag + " LIB"),
-            "mt": ptlib.require_exec(parts[2], flag + " MT"), "plain": plain}
+    if len(parts) != 3 + 2 * layouts:
+        raise bl.UsageError(f"{flag} expects LINKED:LIB:MT" + (f" and {layouts} x :LINKED:LIB (LAYOUTS={layouts})"
+                                                               if layouts else "") + f", got '{text}'")
+    paths = {"linked": ptlib.require_exec(parts[0], flag + " LINKED"), "lib": ptlib.require_file(parts[1], flag + " LIB"),
+             "mt": ptlib.require_exec(parts[2], flag + " MT"), "plain": plain}
+    for i in range(layouts):
+        paths[f"copy{i}_linked"] = ptlib.require_exec(parts[3 + 2 * i], f"{flag} copy {i + 1} LINKED")
+        paths[f"copy{i}_lib"] = ptlib.require_file(parts[4 + 2 * i], f"{flag} copy {i + 1} LIB")
+    return paths
+
+
+def copies_of(paths, seeds):
+    """[(seed, linked, lib)] of a built side's layout copies (none in single-layout mode)."""
+    return [(seed, paths[f"copy{i}_linked"], paths[f"copy{i}_lib"]) for i, seed in enumerate(seeds)]
 
 
 def parse(argv):
@@ -124,6 +143,8 @@ def parse(argv):
     p.add_argument("--prebuilt-base")
     p.add_argument("--prebuilt-head")
     p.add_argument("--plain", help="plain Mixed binary (with --prebuilt-*)")
+    p.add_argument("--layout-build", required=True, help="the layout build of configs/variants.bzl (fast_layout)")
+    p.add_argument("--layout-seeds", required=True, help="its seeds, comma-separated (from Bazel)")
     p.add_argument("--name", default=TOOL)
     args = p.parse_args(argv)
     try:
@@ -131,11 +152,20 @@ def parse(argv):
             raise bl.UsageError(f"unknown variant '{args.variant}'; known: {args.variants}")
         readelf = ptlib.require_exec(args.llvm_readelf, "--llvm-readelf")
         floor = ptlib.load_floor(args.floor)
+        all_seeds = [int(x) for x in args.layout_seeds.split(",")]
+        layouts = bl.env_int("LAYOUTS", 0, 0, len(all_seeds))
+        if layouts == 1:
+            raise bl.UsageError("LAYOUTS=1: layout mode needs at least 2 copies per side (0 = single layout)")
+        base_variant = args.layout_build.rsplit("_layout", 1)[0]
+        if layouts and args.variant != base_variant:
+            raise bl.UsageError(f"LAYOUTS={layouts}: layout copies exist of variant {base_variant} only, not {args.variant}")
+        seeds = all_seeds[:layouts]
         if args.prebuilt_base or args.prebuilt_head:
             if not (args.prebuilt_base and args.prebuilt_head and args.plain) or args.base or args.head:
                 raise bl.UsageError("--prebuilt-base, --prebuilt-head and --plain go together, without --base/--head")
             plain = ptlib.require_exec(args.plain, "--plain")
-            sides = (prebuilt(args.prebuilt_base, plain, "--prebuilt-base"), prebuilt(args.prebuilt_head, plain, "--prebuilt-head"))
+            sides = (prebuilt(args.prebuilt_base, plain, "--prebuilt-base", layouts),
+                     prebuilt(args.prebuilt_head, plain, "--prebuilt-head", layouts))
             labels, workspace, sha, head_sha = ("base (prebuilt)", "head (prebuilt)"), None, None, None
         else:
             if not args.base:
@@ -166,21 +196,24 @@ def parse(argv):
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
     revs = (sha, head_sha) if sides is None else (None, None)
-    return args, readelf, floor, sides, labels, workspace, revs, runs, warmup, cg_iters, use_perf == "1", pin, params, folder
+    return (args, readelf, floor, sides, labels, workspace, revs, runs, warmup, cg_iters, use_perf == "1", pin, params,
+            folder, seeds)
 
 
 def main(argv):
-    args, readelf, floor, sides, labels, workspace, revs, runs, warmup, cg_iters, use_perf, pin, params, folder = parse(argv)
+    (args, readelf, floor, sides, labels, workspace, revs, runs, warmup, cg_iters, use_perf, pin, params, folder,
+     seeds) = parse(argv)
     sha = revs[0]
+    copies = [f"{args.layout_build}{s}" for s in seeds]
     if sides is None:
-        base = build_rev(workspace, revs[0], args.variant, folder, "base")
+        base = build_rev(workspace, revs[0], args.variant, copies, folder, "base")
         if revs[1]:
-            head = build_rev(workspace, revs[1], args.variant, folder, "head")
+            head = build_rev(workspace, revs[1], args.variant, copies, folder, "head")
         else:
-            head = build(workspace, [], args.variant, os.path.join(folder, "build-head.log"), "head")
+            head = build(workspace, [], args.variant, copies, os.path.join(folder, "build-head.log"), "head")
         sides = (base, head)
-    a = abrun.Build(labels[0], sides[0]["linked"], sides[0]["lib"], sides[0]["plain"])
-    b = abrun.Build(labels[1], sides[1]["linked"], sides[1]["lib"], sides[1]["plain"])
+    a = abrun.Build(labels[0], sides[0]["linked"], sides[0]["lib"], sides[0]["plain"], copies=copies_of(sides[0], seeds))
+    b = abrun.Build(labels[1], sides[1]["linked"], sides[1]["lib"], sides[1]["plain"], copies=copies_of(sides[1], seeds))
     title = f"Review: {labels[1]} vs {labels[0]} ({args.variant})"
     out, data = abrun.measure(TOOL, a, b, "build", floor, runs, warmup, params, pin, cg_iters, folder, title)
     mt_a = abrun.Build(labels[0], sides[0]["mt"], None, None)
