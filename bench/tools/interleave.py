@@ -27,6 +27,14 @@ class Side:
         self.env = env or {}
 
 
+def rotated(items, round_no):
+    """The order of round `round_no`: items shifted by one place per round. With a fixed order, a
+    side that always runs right after another inherits what that run leaves behind (caches,
+    scheduler, a host burst), the same way every round."""
+    shift = round_no % len(items)
+    return items[shift:] + items[:shift]
+
+
 def run_rounds(tool, sides, runs, warmup, env, pin, progress=False):
     """Runs every side once per round, WARMUP discarded rounds then RUNS kept ones. Returns
     ({name: [M ops/s per kept round]}, {name: allocator its RESULT line reported}, {name: [peak RSS kB]})."""
@@ -36,10 +44,7 @@ def run_rounds(tool, sides, runs, warmup, env, pin, progress=False):
     for round_no in range(warmup + runs):
         if progress:
             print(f"  [{tool}] round {round_no + 1}/{warmup + runs}", file=sys.stderr, flush=True)
-        # Rotated order: with a fixed one, a side that always runs right after another inherits
-        # what that run leaves behind (caches, scheduler, a host burst), the same way every round.
-        shift = round_no % len(sides)
-        for side in sides[shift:] + sides[:shift]:
+        for side in rotated(sides, round_no):
             result = _run(tool, side, env, pin)
             reported[side.name] = result["allocator"]
             if round_no >= warmup:

@@ -4,6 +4,7 @@
 the SVG path it is given plus a PNG beside it. Agg backend: no display is needed."""
 
 import os
+import statistics
 import tempfile
 
 plt = None
@@ -131,4 +132,31 @@ def spread(path, title, medians, unit, band_pct):
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
+    return _save(fig, path)
+
+
+def ratio_rounds(path, title, groups, series):
+    """series: {name: {group: [ratio per round]}}: for each group (an app) one column of points
+    per name (an allocator), every round drawn, a bar at each median; a line at 1.0 (parity)."""
+    if not _pyplot():
+        return []
+    names = list(series)
+    width = 0.8 / max(1, len(names))
+    fig, ax = plt.subplots(figsize=(max(7, 0.35 * len(groups) * len(names) + 2), 4.8))
+    colors = plt.get_cmap("tab10")
+    for k, name in enumerate(names):
+        for g, group in enumerate(groups):
+            values = series[name].get(group)
+            if not values:
+                continue
+            x = g - 0.4 + width * (k + 0.5)
+            ax.scatter([x] * len(values), values, s=9, alpha=0.6, color=colors(k % 10),
+                       label=name if g == 0 else None, zorder=3)
+            ax.hlines(statistics.median(values), x - width * 0.4, x + width * 0.4, color=colors(k % 10), linewidth=2)
+    ax.axhline(1.0, color="#666666", linewidth=0.8)
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel("ratio (lower is better)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7, ncol=min(4, len(names)))
     return _save(fig, path)

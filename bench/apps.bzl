@@ -1,0 +1,71 @@
+"""//bench:apps (real programs under every allocator, tools/apps.py) and its CI tests."""
+
+load("//configs:variants.bzl", "DERIVED_VARIANT_NAMES", "VARIANT_NAMES", "allocator_suffix", "derived_library")
+load(":defs.bzl", "BENCH_TAGS")
+
+# The allocators of issue #18's table; the others of the variant table can be named in ALLOCATORS.
+APPS_SYSTEM_ALLOCATORS = ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
+APPS_VARIANTS = ["standard", "fast", "fast_pgo"] + DERIVED_VARIANT_NAMES
+
+def _library(v):
+    return derived_library(v) if v in DERIVED_VARIANT_NAMES else "//hakmem:libhakmem_%s.so" % v
+
+def apps_args(variants):
+    """(data, args) for tools/apps.py with the preload libraries of `variants`."""
+    data = [
+        "tools/apps.py",
+        ":python_lib",
+        ":apps_inputs",
+        ":libapps_malloc_probe.so",
+        ":libapps_glibc_malloc.so",
+    ] + [_library(v) for v in variants]
+    args = [
+        "--inputs=bench/programs/inputs",
+        "--probe=$(rootpath :libapps_malloc_probe.so)",
+        "--glibc-shim=$(rootpath :libapps_glibc_malloc.so)",
+    ] + ["--preload-lib=hakmem-%s=$(rootpath %s)" % (allocator_suffix(v), _library(v)) for v in variants]
+    return data, args
+
+def apps_targets(name):
+    """`bazel run //bench:<name>` and `bazel test //bench:<name>_test` (BENCH_TAGS, like the other
+    runners): every variant of the table can be selected, issue #18's set runs by default."""
+    data, args = apps_args(VARIANT_NAMES + DERIVED_VARIANT_NAMES)
+    default = APPS_SYSTEM_ALLOCATORS + ["hakmem-" + allocator_suffix(v) for v in APPS_VARIANTS]
+    common = dict(
+        srcs = ["tools/run_python.sh"],
+        data = data,
+        args = ["$(rootpath tools/apps.py)", "--name=" + name, "--default-allocators=" + ",".join(default)] + args,
+    )
+    native.sh_binary(name = name, tags = ["manual"], **common)
+    native.sh_test(name = name + "_test", tags = BENCH_TAGS, size = "enormous", **common)
+
+def apps_tests(name):
+    """CI: <name>_smoke_test (every app at its smallest input under Standard and FAST_PGO_BOLT,
+    outputs and allocator proofs checked, bad parameters rejected; no timing) and
+    <name>_failure_test (faults reported with app and allocator)."""
+    data, args = apps_args(["standard"] + DERIVED_VARIANT_NAMES)
+    native.sh_test(
+        name = name + "_smoke_test",
+        srcs = ["tools/run_python.sh"],
+        data = data + ["tests/apps_smoke.py", "tests/smokecheck.py"],
+        args = ["$(rootpath tests/apps_smoke.py)", "$(rootpath tools/apps.py)", "--",
+                "--name=apps_smoke", "--default-allocators=glibc"] + args,
+        size = "medium",
+    )
+    native.sh_test(
+        name = name + "_failure_test",
+        srcs = ["tools/run_python.sh"],
+        data = [
+            "tests/apps_failure.py",
+            "tests/smokecheck.py",
+            ":python_lib",
+            ":libapps_malloc_probe.so",
+            ":libapps_glibc_malloc.so",
+        ],
+        args = [
+            "$(rootpath tests/apps_failure.py)",
+            "$(rootpath :libapps_malloc_probe.so)",
+            "$(rootpath :libapps_glibc_malloc.so)",
+        ],
+        size = "small",
+    )
