@@ -1,10 +1,12 @@
 """//bench:apps (real programs under every allocator, tools/apps.py) and its CI tests."""
 
+load("//configs:allocators.bzl", "EXTERNAL_ALLOCATORS")
 load("//configs:variants.bzl", "DERIVED_VARIANT_NAMES", "VARIANT_NAMES", "allocator_suffix", "derived_library")
 load(":defs.bzl", "BENCH_TAGS")
 
-# The allocators of issue #18's table; the others of the variant table can be named in ALLOCATORS.
-APPS_SYSTEM_ALLOCATORS = ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
+# The allocators of issue #18's table (glibc and every external one of configs/allocators.bzl);
+# the others of the variant table can be named in ALLOCATORS.
+APPS_SYSTEM_ALLOCATORS = ["glibc"] + sorted(EXTERNAL_ALLOCATORS)
 APPS_VARIANTS = ["standard", "fast", "fast_pgo"] + DERIVED_VARIANT_NAMES
 
 def _library(v):

@@ -18,15 +18,13 @@ import apps_run
 import apps_table
 import benchlib as bl
 import interleave as il
+import tables
 
 TOOL = "apps"
-TCMALLOC_SO = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
-# Libraries from Debian packages (name -> (path, package)); hakmem's come from Bazel (--preload-lib).
-SYSTEM_ALLOCATORS = {
-    "jemalloc": (bl.JEMALLOC_SO, "libjemalloc2"),
-    "mimalloc": (bl.MIMALLOC_SO, "libmimalloc2.0"),
-    "tcmalloc": (TCMALLOC_SO, "libtcmalloc-minimal4"),
-}
+# Libraries from Debian packages (name -> (path, package)), from configs/allocators.bzl through
+# the tables; hakmem's come from Bazel (--preload-lib).
+SYSTEM_ALLOCATORS = {name: (spec["library"], spec["package"])
+                     for name, spec in tables.load()["external_allocators"].items()}
 
 
 def parse_args(argv):
