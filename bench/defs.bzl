@@ -31,6 +31,7 @@ WORKLOADS = [
     "medium_large",
     "malloc_simple",
     "large_blocks",
+    "batch_fifo",
 ]
 
 # Tags for targets that measure: never remote, never cached, never beside another test.

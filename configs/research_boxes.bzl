@@ -21,6 +21,8 @@ RESEARCH_BOXES = {
     "HAK_RB_REMOTE_BATCH": box([0, 32], 32, "standard", "docs/performance.md, One thread allocating, two threads freeing"),
     # On; FAST with the list cache (0) is the open question of its A/B, so both stay built.
     "HAK_RB_ARRAY_CACHE": box([0, 1], 1, "fast", "docs/performance.md, Research boxes: HAK_RB_ARRAY_CACHE=1"),
+    # On: huge mappings that ask for THP are whole 2 MiB pages long (far fewer faults).
+    "HAK_RB_HUGE_THP_WHOLE": box([0, 1], 1, "fast", "docs/performance.md, Large blocks zeroed on allocation"),
     # Off: a known loss for perf_tools/calibrate to plant, never a product setting; its non-zero
     # values are the planted levels (configs/variants.bzl PLANTED_LEVELS).
     "HAK_RB_PLANTED_WORK": box([0, 1, 2, 4], 0, "fast", "docs/perf_tools.md, Calibration"),

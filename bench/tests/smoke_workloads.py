@@ -22,6 +22,7 @@ TINY = {
     "medium_large": {"ITERS": "2000", "WS": "16", "MAX": "1048576"},
     "malloc_simple": {"ITERS": "16000"},
     "large_blocks": {"BLOCKS": "4", "ITERS": "40", "MIN": "1048576", "MAX": "3145728", "ALLOC_FIRST": "1"},
+    "batch_fifo": {"WORKERS": "2", "ITERS": "500", "BATCH": "50"},
 }
 # A field of the RESULT line that only depends on the seed (same seed -> same value).
 DETERMINISTIC_FIELD = {"mixed": "live_bytes_end", "realloc_calloc": "callocs", "medium_large": "bytes_allocated",
@@ -36,7 +37,8 @@ BAD_INPUTS = [
     ({}, ["bogus"], "bogus"),
 ]
 RSS_READING_SLACK_KB = 1024
-HAS_MIN_MAX = {"mixed", "mixed_mt", "prodcons", "larson", "medium_large", "malloc_simple", "large_blocks"}
+HAS_MIN_MAX = {"mixed", "mixed_mt", "prodcons", "larson", "medium_large", "malloc_simple", "large_blocks",
+               "batch_fifo"}
 HAS_SEED = set(TINY) - {"malloc_simple"}  # malloc_simple's operation sequence is fixed
 
 

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "huge_cache.h"
 #include "os.h"
+#include "research_boxes.h"
 #include "superslab.h"
 
 typedef struct huge_entry {
@@ -75,11 +76,28 @@ static void erase(huge_entry *e) {
     g_count--;
 }
 
+/* Mappings of at least this length ask for transparent huge pages. A huge page is zeroed whole at
+ * its first touch, so it pays for a block written densely (large_blocks: one fault per 2 MiB
+ * instead of 512) and costs for one touched sparsely: at 4 MiB, medium_large's 4 MiB blocks,
+ * written only at both ends, spent 20-25 % of their CPU time zeroing two 2 MiB pages each;
+ * at 8 MiB that is gone and large_blocks (5-25 MiB) faults about 8 % more (docs/performance.md).
+ * Tried: above 4 MiB (whole pages), 2-9 MiB blocks then held up to a 2 MiB page each beyond their
+ * size (the tail page is faulted in whole): RSS 13 MiB over the live peak in huge_resident_test. */
+#define HAK_HUGE_THP_MIN (4 * HAK_SS_SIZE)
+
+static bool wants_thp(size_t len) {
+    return hak_gate_huge_thp() && !hak_gate_ss_mem_lean() && len >= HAK_HUGE_THP_MIN;
+}
+
 /* Mapping length for a request: pages, rounded to 1/8 of the size's power of two (waste under
- * 12.5 %) so that freed mappings fit later requests of a similar size. */
+ * 12.5 %) so that freed mappings fit later requests of a similar size. A mapping that asks for
+ * huge pages is rounded to whole ones (HAK_RB_HUGE_THP_WHOLE): a partial 2 MiB at its end could
+ * only be faulted in 4 KiB at a time, and a span cut from it or grown onto it would start off the
+ * 2 MiB grid, its every page then a 4 KiB fault. */
 static size_t mapping_length(size_t size) {
     size_t granule = HAK_PAGE_SIZE;
     if (size > 8 * HAK_PAGE_SIZE) granule = ((size_t)1 << (63 - __builtin_clzll(size))) / 8;
+    if (HAK_RB_HUGE_THP_WHOLE && granule < HAK_SS_SIZE && wants_thp(size)) granule = HAK_SS_SIZE;
     return (size + granule - 1) & ~(granule - 1);
 }
 
@@ -143,16 +161,9 @@ static void reuse_cached(size_t len, size_t alignment, huge_entry *e, size_t *di
     hak_huge_release_run(&r);
 }
 
-/* Mappings of at least this length ask for transparent huge pages. A huge page is zeroed whole at
- * its first touch, so it pays for a block written densely (large_blocks: one fault per 2 MiB
- * instead of 512) and costs for one touched sparsely: at 4 MiB, medium_large's 4 MiB blocks,
- * written only at both ends, spent 20-25 % of their CPU time zeroing two 2 MiB pages each;
- * at 8 MiB that is gone and large_blocks (5-25 MiB) faults about 8 % more (docs/performance.md). */
-#define HAK_HUGE_THP_MIN (4 * HAK_SS_SIZE)
-
 /* A new mapping; a large one is 2 MiB-aligned and asks for transparent huge pages (huge_thp). */
 static void *map_fresh(size_t len, size_t alignment) {
-    bool thp = hak_gate_huge_thp() && !hak_gate_ss_mem_lean() && len >= HAK_HUGE_THP_MIN;
+    bool thp = wants_thp(len);
     if (thp && alignment < HAK_SS_SIZE) alignment = HAK_SS_SIZE;
     void *p = hak_os_map(len, alignment);
     if (p && thp) hak_os_advise_huge_pages(p, len);
