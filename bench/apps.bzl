@@ -9,6 +9,13 @@ load(":defs.bzl", "BENCH_TAGS")
 APPS_SYSTEM_ALLOCATORS = ["glibc"] + sorted(EXTERNAL_ALLOCATORS)
 APPS_VARIANTS = ["standard", "fast", "fast_pgo"] + DERIVED_VARIANT_NAMES
 
+# Issue #18's targets (bench/tools/apps_report.py TARGET_FIGURES): geometric means of median
+# ratios against mimalloc over the apps, and the largest per-app CPU ratio.
+APPS_TARGETS = {
+    "fast": "cpu_geomean=0.95,cpu_max_app=1.03,rss_geomean=0.90",
+    "standard": "cpu_geomean=1.00,rss_geomean=0.90",
+}
+
 def _library(v):
     return derived_library(v) if v in DERIVED_VARIANT_NAMES else "//hakmem:libhakmem_%s.so" % v
 
@@ -36,7 +43,8 @@ def apps_targets(name):
     common = dict(
         srcs = ["tools/run_python.sh"],
         data = data,
-        args = ["$(rootpath tools/apps.py)", "--name=" + name, "--default-allocators=" + ",".join(default)] + args,
+        args = ["$(rootpath tools/apps.py)", "--name=" + name, "--default-allocators=" + ",".join(default)] +
+               ["--target=hakmem-%s:%s" % (allocator_suffix(v), t) for v, t in APPS_TARGETS.items()] + args,
     )
     native.sh_binary(name = name, tags = ["manual"], **common)
     native.sh_test(name = name + "_test", tags = BENCH_TAGS, size = "enormous", **common)

@@ -14,7 +14,7 @@ sys.path[:0] = [HERE, os.path.join(HERE, "..", "tools")]
 import apps  # noqa: E402
 import apps_run  # noqa: E402
 import apps_table  # noqa: E402
-from benchlib import MIMALLOC_SO  # noqa: E402
+import tables  # noqa: E402
 from smokecheck import check, finish  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def main(argv):
     broken = apps_table.App("redis-broken", "redis-server", "/usr/bin/redis-server", "test stand-in", {"smoke": 100},
                             lambda work, inputs, n: apps_table.Command(["/usr/bin/redis-server", "--no-such-option", "1"]),
                             server=True)
-    allocs = [apps_run.Allocator("glibc", None), apps_run.Allocator("mimalloc", MIMALLOC_SO),
+    allocs = [apps_run.Allocator("glibc", None), apps_run.Allocator("mimalloc", tables.external_library("mimalloc")),
               apps_run.Allocator("jemalloc", probe),  # the probe itself: not an allocator at all
               apps_run.Allocator("tcmalloc", "/nonexistent/libtcmalloc_minimal.so.4")]
     with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as work:

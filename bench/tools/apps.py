@@ -35,7 +35,12 @@ def parse_args(argv):
     p.add_argument("--glibc-shim", required=True, help="the library that forces glibc's malloc")
     p.add_argument("--preload-lib", action="append", default=[], help="hakmem-<v>=PATH")
     p.add_argument("--default-allocators", required=True, help="comma list run when ALLOCATORS is unset")
+    p.add_argument("--target", action="append", default=[], help="ALLOCATOR:FIGURE=LIMIT,... (met/MISSED lines)")
     args = p.parse_args(argv)
+    try:
+        args.targets = dict(apps_report.parse_target(t) for t in args.target)
+    except bl.UsageError as e:
+        bl.fail_usage(TOOL, str(e))
     # runs start in a scratch folder: every path handed to them must be absolute
     args.inputs, args.probe, args.glibc_shim = (os.path.abspath(x) for x in (args.inputs, args.probe, args.glibc_shim))
     return args
@@ -182,7 +187,7 @@ def timed_mode(session):
     runs = timed_rounds(session)
     good = [r for r in runs if r["error"] is None]
     rows, means = apps_report.summarize(good, [a.name for a in s["apps"]], [a.name for a in s["allocators"]])
-    targets = apps_report.target_lines(means)
+    targets = apps_report.target_lines(means, session.args.targets)
     apps_report.write_outputs(s["folder"], meta_of(session.args, s), rows, means, targets, runs, session.failures)
     apps_report.print_report(rows, means, targets)
 

@@ -17,11 +17,27 @@ REFERENCE = "mimalloc"
 MIN_ROUNDS_FOR_VERDICT = 3
 METRICS = ("wall_s", "cpu_s", "peak_rss_kb", "minor_faults")
 
-# Issue #18's targets, read off the geometric means of median ratios against mimalloc.
-TARGETS = {
-    "hakmem-fast": {"cpu_geomean": 0.95, "cpu_max_app": 1.03, "rss_geomean": 0.90},
-    "hakmem-standard": {"cpu_geomean": 1.00, "rss_geomean": 0.90},
-}
+# The figures a target (--target, from bench/apps.bzl's APPS_TARGETS) may bound: geometric means
+# over apps of median ratios against mimalloc, or the largest per-app CPU ratio.
+TARGET_FIGURES = ("cpu_geomean", "cpu_max_app", "rss_geomean")
+
+
+def parse_target(text):
+    """'ALLOCATOR:cpu_geomean=0.95,rss_geomean=0.90' -> (ALLOCATOR, {figure: limit})."""
+    alloc, sep, spec = text.partition(":")
+    limits = {}
+    for item in spec.split(",") if sep else []:
+        key, _, value = item.partition("=")
+        try:
+            limits[key] = float(value)
+        except ValueError:
+            limits[key] = None
+        if key not in TARGET_FIGURES or limits[key] is None:
+            raise bl.UsageError(f"--target '{text}': expected ALLOCATOR:FIGURE=LIMIT,... with FIGURE in "
+                                f"{', '.join(TARGET_FIGURES)}")
+    if not alloc or not limits:
+        raise bl.UsageError(f"--target '{text}': expected ALLOCATOR:FIGURE=LIMIT,...")
+    return alloc, limits
 
 
 def geomean(values):
@@ -88,10 +104,10 @@ def summarize(runs, apps, allocs):
     return rows, means
 
 
-def target_lines(means):
-    """'met' / 'MISSED' per target of TARGETS for the allocators that ran."""
+def target_lines(means, targets):
+    """'met' / 'MISSED' per target ({allocator: {figure: limit}}) for the allocators that ran."""
     lines = []
-    for alloc, limits in TARGETS.items():
+    for alloc, limits in targets.items():
         if alloc not in means:
             continue
         for key, limit in limits.items():

@@ -152,6 +152,7 @@ const char *bench_allocator_name(void) {
     }
     if (dlsym(RTLD_DEFAULT, "mi_version") != NULL) return "mimalloc";
     if (dlsym(RTLD_DEFAULT, "mallctl") != NULL) return "jemalloc";
+    if (dlsym(RTLD_DEFAULT, "tc_malloc") != NULL) return "tcmalloc"; /* gperftools */
     return "glibc";
 }
 
