@@ -143,16 +143,17 @@ static void tighten(cached *c, bool in_cache, uint64_t f) {
     c->span.faults = f;
 }
 
-/* Over the limit: one read of the fault count tightens the new span c and every span not
- * measured yet; mincore is left for what that cannot bound. Lean mode charges lengths (measure). */
+/* Over the limit: one read of the fault count tightens the new span c and every cached span;
+ * mincore is left for what that cannot bound. A measured span keeps its count but moves its
+ * fault count on, so a block handed out from it later is bound from now, not from the
+ * measurement. Lean mode charges lengths (see measure). */
 static void tighten_all(cached *c) {
     if (!HAK_RB_HUGE_FAULT_BOUND || hak_gate_ss_mem_lean()) return;
     uint64_t f = hak_os_fault_count();
     if (f < g_faults_seen) return; /* the read failed: keep the lengths */
     g_faults_seen = f;
     if (c) tighten(c, false, f);
-    for (unsigned i = 0; i < g_n; i++)
-        if (!g_slots[i].measured) tighten(&g_slots[i], true, f);
+    for (unsigned i = 0; i < g_n; i++) tighten(&g_slots[i], true, f);
 }
 
 /* The first len bytes of c as a block's span: they hold at most what c is charged or bound to. */
