@@ -277,4 +277,7 @@ void *hak_huge_realloc(void *p, size_t size) {
 
 void hak_huge_fork_prepare(void) { pthread_mutex_lock(&g_huge_lock); }
 void hak_huge_fork_parent(void) { pthread_mutex_unlock(&g_huge_lock); }
-void hak_huge_fork_child(void) { pthread_mutex_init(&g_huge_lock, NULL); }
+void hak_huge_fork_child(void) {
+    pthread_mutex_init(&g_huge_lock, NULL);
+    hak_huge_cache_fork_child();
+}

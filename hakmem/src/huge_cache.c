@@ -16,8 +16,8 @@
  * background thread). Before any mincore, the cache reads the process's fault count once
  * (HAK_RB_HUGE_FAULT_BOUND): a freed block of 4 KiB pages holds at most what it held when handed
  * out plus one page per fault taken since, which bounds most sparse spans for one cheap syscall
- * instead of one page-table walk each. Spans of one kernel mapping that touch are merged, so a block split off a
- * larger span and freed again becomes the larger span. */
+ * instead of one page-table walk each. Spans of one kernel mapping that touch are merged, so a
+ * block split off a larger span and freed again becomes the larger span. */
 #include "huge_cache.h"
 
 #include <stdatomic.h>
@@ -47,7 +47,11 @@ static size_t g_span_bytes; /* sum of the spans' lengths: the address space held
  * bytes live just before one (live_bytes + the freed length) reach every peak that matters.
  * (huge.c also puts back a span whose mremap failed, never live: a rare overestimate.) */
 static size_t g_peak_live;
-static uint64_t g_faults_seen; /* the process's fault count at the last read (hak_os_fault_count) */
+static uint64_t g_faults_seen; /* the fault count at the last read (g_fault_offset included) */
+/* Added to the kernel's count: a forked child counts from 0, so it starts above any count its
+ * parent may have reached (2^40 faults beyond the last read), and bounds from before the fork
+ * fall back to the spans' lengths instead of missing the parent's last faults. */
+static uint64_t g_fault_offset;
 static _Atomic uint64_t g_purge_due; /* see hak_huge_cache_purge_due */
 
 static void release_add(hak_huge_release *r, hak_span s) {
@@ -56,6 +60,8 @@ static void release_add(hak_huge_release *r, hak_span s) {
 }
 
 uint64_t hak_huge_cache_faults_seen(void) { return g_faults_seen; }
+
+void hak_huge_cache_fork_child(void) { g_fault_offset = g_faults_seen + ((uint64_t)1 << 40); }
 
 void hak_huge_release_run(hak_huge_release *r) {
     for (unsigned i = 0; i < r->n; i++) hak_os_unmap(r->spans[i].start, r->spans[i].len);
@@ -150,7 +156,9 @@ static void tighten(cached *c, bool in_cache, uint64_t f) {
 static void tighten_all(cached *c) {
     if (!HAK_RB_HUGE_FAULT_BOUND || hak_gate_ss_mem_lean()) return;
     uint64_t f = hak_os_fault_count();
-    if (f < g_faults_seen) return; /* the read failed: keep the lengths */
+    if (f == UINT64_MAX) return; /* the read failed: keep the lengths */
+    f += g_fault_offset;
+    if (f < g_faults_seen) return; /* cannot happen; a bound would be too low if it did */
     g_faults_seen = f;
     if (c) tighten(c, false, f);
     for (unsigned i = 0; i < g_n; i++) tighten(&g_slots[i], true, f);

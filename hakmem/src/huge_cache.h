@@ -35,6 +35,8 @@ typedef struct hak_huge_release {
 /* The process's fault count as last read by the cache (a lower bound of the current one): a block
  * handed out now from fresh memory may have `resident` 0 as of this count. */
 uint64_t hak_huge_cache_faults_seen(void);
+/* In a forked child (huge.c's fork handler): counts restart there, see g_fault_offset. */
+void hak_huge_cache_fork_child(void);
 
 /* Unmaps every span of the list (call without the lock). */
 void hak_huge_release_run(hak_huge_release *r);

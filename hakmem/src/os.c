@@ -105,13 +105,14 @@ size_t hak_os_resident_bytes(void *addr, size_t size) {
 
 uint64_t hak_os_fault_count(void) {
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0; /* 0: no bound (huge_cache.c) */
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return UINT64_MAX; /* unknown: no bound */
     COUNT(fault_reads);
     return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
 }
 
 bool hak_os_thp_always(void) {
-    static int always = -1; /* benign race: every reader computes the same answer */
+    static _Atomic int cached = -1; /* every thread that reads it first computes the same answer */
+    int always = atomic_load_explicit(&cached, memory_order_relaxed);
     if (always < 0) {
         char buf[128] = {0};
         int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
@@ -121,6 +122,7 @@ bool hak_os_thp_always(void) {
             close(fd);
         }
         always = strstr(buf, "[always]") != NULL;
+        atomic_store_explicit(&cached, always, memory_order_relaxed);
     }
     return always;
 }

@@ -26,7 +26,7 @@ size_t hak_os_resident_bytes(void *addr, size_t size);
 /* The page faults the process has taken so far, minor and major, all threads (getrusage: one
  * syscall, no page-table walk). The kernel counts a fault also when it comes from inside a
  * syscall or get_user_pages, so a page of a 4 KiB-page mapping becomes resident only with one. */
-uint64_t hak_os_fault_count(void);
+uint64_t hak_os_fault_count(void); /* UINT64_MAX if the kernel does not say */
 /* True when the kernel's THP mode is "always": then any mapping may be faulted in (and
  * collapsed by khugepaged, without a fault) 2 MiB at a time. Read once from sysfs. */
 bool hak_os_thp_always(void);
