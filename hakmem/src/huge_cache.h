@@ -19,7 +19,9 @@ typedef struct hak_span {
      * (HAK_RB_HUGE_FAULT_BOUND): at most `resident` when the process had taken `faults` page
      * faults. In a mapping of 4 KiB pages every page made resident since is one fault, so at a
      * later count F it holds at most resident + (F - faults) * 4 KiB. A mapping that may take 2
-     * MiB pages (thp) has no such bound; its `resident` is its length. */
+     * MiB pages (thp) has no such bound; its `resident` is its length. Pages filled without a
+     * fault of this process escape the bound: a block the program itself madvises to huge pages,
+     * userfaultfd copies, another process's process_vm_writev. */
     size_t resident;
     uint64_t faults;
     bool thp;
