@@ -23,6 +23,8 @@ RESEARCH_BOXES = {
     "HAK_RB_ARRAY_CACHE": box([0, 1], 1, "fast", "docs/performance.md, Research boxes: HAK_RB_ARRAY_CACHE=1"),
     # On: huge mappings that ask for THP are whole 2 MiB pages long (far fewer faults).
     "HAK_RB_HUGE_THP_WHOLE": box([0, 1], 1, "fast", "docs/performance.md, Large blocks zeroed on allocation"),
+    # On: freed 4 KiB-page spans bounded by the process's fault count before any mincore.
+    "HAK_RB_HUGE_FAULT_BOUND": box([0, 1], 1, "fast", "docs/performance.md, medium_large: the resident bound without a page-table walk per free"),
     # Off: a known loss for perf_tools/calibrate to plant, never a product setting; its non-zero
     # values are the planted levels (configs/variants.bzl PLANTED_LEVELS).
     "HAK_RB_PLANTED_WORK": box([0, 1, 2, 4], 0, "fast", "docs/perf_tools.md, Calibration"),

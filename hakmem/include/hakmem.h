@@ -51,6 +51,7 @@ typedef struct hak_os_stats {
     uint64_t huge_alloc;      /* direct mappings for huge blocks */
     uint64_t huge_fail;
     uint64_t mincore_calls;   /* resident-page queries (the huge cache's accounting) */
+    uint64_t fault_reads;     /* reads of the process's page-fault count (getrusage; same) */
 } hak_os_stats;
 
 HAKMEM_API void hak_os_stats_get(hak_os_stats *out);

@@ -20,6 +20,9 @@ typedef struct huge_entry {
     void *user;      /* block start; NULL = empty slot */
     size_t size;     /* length, page-rounded: the usable size */
     uint64_t origin; /* the kernel mapping it lies in (huge_cache.h) */
+    size_t resident; /* with faults and thp: what hak_span says of its resident bytes */
+    uint64_t faults;
+    bool thp;
 } huge_entry;
 
 static pthread_mutex_t g_huge_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -145,15 +148,17 @@ static void reuse_cached(size_t len, size_t alignment, huge_entry *e, size_t *di
     e->user = NULL;
     if (!hit) return;
     *dirty = s.len;
-    if (s.len >= len) {
-        *e = (huge_entry){.user = s.start, .size = s.len, .origin = s.origin};
-        return;
-    }
-    void *q = hak_os_remap(s.start, s.len, len);
+    *e = (huge_entry){.user = s.start, .size = s.len, .origin = s.origin, .resident = s.resident,
+                      .faults = s.faults, .thp = s.thp};
+    if (s.len >= len) return;
+    void *q = hak_os_remap(s.start, s.len, len); /* pages move along, the grown part is fresh */
     if (q) {
-        *e = (huge_entry){.user = q, .size = len, .origin = q == s.start ? s.origin : 0};
+        e->user = q;
+        e->size = len;
+        e->origin = q == s.start ? s.origin : 0;
         return;
     }
+    e->user = NULL;
     hak_huge_release r = {0}; /* out of memory or address space: keep the span for later */
     pthread_mutex_lock(&g_huge_lock);
     hak_huge_cache_put(s, g_live_bytes, hak_os_now_ns(), &r);
@@ -175,7 +180,8 @@ void *hak_huge_alloc(size_t size, size_t alignment, bool zero) {
     if (alignment < HAK_PAGE_SIZE) alignment = HAK_PAGE_SIZE;
     huge_entry e;
     reuse_cached(len, alignment, &e, &dirty);
-    if (!e.user) e = (huge_entry){.user = map_fresh(len, alignment), .size = len};
+    bool fresh = !e.user;
+    if (fresh) e = (huge_entry){.user = map_fresh(len, alignment), .size = len, .thp = wants_thp(len)};
     if (!e.user) {
         hak_os_note_huge(false);
         return NULL;
@@ -183,6 +189,7 @@ void *hak_huge_alloc(size_t size, size_t alignment, bool zero) {
     if (zero && dirty) memset(e.user, 0, dirty < size ? dirty : size); /* the rest is fresh */
     hak_huge_release r = {0};
     pthread_mutex_lock(&g_huge_lock);
+    if (fresh) e.faults = hak_huge_cache_faults_seen(); /* untouched until we return it */
     bool ok = register_block(e);
     if (ok) purge_if_due(hak_os_now_ns(), &r);
     pthread_mutex_unlock(&g_huge_lock);
@@ -207,7 +214,7 @@ bool hak_huge_free(void *p) {
     pthread_mutex_lock(&g_huge_lock);
     huge_entry *e = find(p);
     if (e) {
-        hak_span s = {e->user, e->size, e->origin};
+        hak_span s = {e->user, e->size, e->origin, e->resident, e->faults, e->thp};
         unregister(e);
         uint64_t now = hak_os_now_ns();
         hak_huge_cache_put(s, g_live_bytes, now, &r);
@@ -232,7 +239,7 @@ static void *resize(huge_entry *e, size_t size, size_t len, hak_huge_release *r)
     char *p = e->user;
     if (e->size >= size && e->size <= len + len / 4) return p; /* already fits, little waste */
     if (e->size > len) {
-        hak_span tail = {p + len, e->size - len, e->origin};
+        hak_span tail = {p + len, e->size - len, e->origin, e->resident, e->faults, e->thp};
         g_live_bytes -= tail.len;
         e->size = len;
         hak_huge_cache_put(tail, g_live_bytes, hak_os_now_ns(), r);
@@ -241,14 +248,18 @@ static void *resize(huge_entry *e, size_t size, size_t len, hak_huge_release *r)
     if (hak_huge_cache_take_at(p + e->size, len - e->size, e->origin)) {
         g_live_bytes += len - e->size;
         e->size = len;
+        e->resident = len; /* what the taken part held is not returned: charge the length */
         hak_segmap_set(p, len, HAK_SEG_HUGE);
         return p;
     }
     void *q = hak_os_remap(p, e->size, len);
     if (!q) return NULL;
-    uint64_t origin = q == p ? e->origin : 0; /* moved: a mapping of its own */
+    huge_entry moved = *e; /* the pages move along, the grown part is fresh */
+    moved.user = q;
+    moved.size = len;
+    moved.origin = q == p ? e->origin : 0; /* moved: a mapping of its own */
     unregister(e);
-    register_block((huge_entry){.user = q, .size = len, .origin = origin}); /* one was removed */
+    register_block(moved); /* one was removed */
     return q;
 }
 
@@ -266,4 +277,7 @@ void *hak_huge_realloc(void *p, size_t size) {
 
 void hak_huge_fork_prepare(void) { pthread_mutex_lock(&g_huge_lock); }
 void hak_huge_fork_parent(void) { pthread_mutex_unlock(&g_huge_lock); }
-void hak_huge_fork_child(void) { pthread_mutex_init(&g_huge_lock, NULL); }
+void hak_huge_fork_child(void) {
+    pthread_mutex_init(&g_huge_lock, NULL);
+    hak_huge_cache_fork_child();
+}

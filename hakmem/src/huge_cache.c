@@ -13,8 +13,11 @@
  * munmap/mmap/mremap of a large range costs tens of microseconds of page-table work. The address
  * space held is bounded too, by HAK_VIRTUAL_FACTOR times the limit. Purge: a span idle for
  * HAKMEM_HUGE_PURGE_MS is unmapped by the next allocator call that checks the clock (there is no
- * background thread). Spans of one kernel mapping that touch are merged, so a block split off a
- * larger span and freed again becomes the larger span. */
+ * background thread). Before any mincore, the cache reads the process's fault count once
+ * (HAK_RB_HUGE_FAULT_BOUND): a freed block of 4 KiB pages holds at most what it held when handed
+ * out plus one page per fault taken since, which bounds most sparse spans for one cheap syscall
+ * instead of one page-table walk each. Spans of one kernel mapping that touch are merged, so a
+ * block split off a larger span and freed again becomes the larger span. */
 #include "huge_cache.h"
 
 #include <stdatomic.h>
@@ -22,6 +25,7 @@
 #include "common.h"
 #include "config.h"
 #include "os.h"
+#include "research_boxes.h"
 
 #define SLOTS 64
 /* Address space the cache may hold per byte of its (resident) limit: enough for sparsely touched
@@ -43,12 +47,21 @@ static size_t g_span_bytes; /* sum of the spans' lengths: the address space held
  * bytes live just before one (live_bytes + the freed length) reach every peak that matters.
  * (huge.c also puts back a span whose mremap failed, never live: a rare overestimate.) */
 static size_t g_peak_live;
+static uint64_t g_faults_seen; /* the fault count at the last read (g_fault_offset included) */
+/* Added to the kernel's count: a forked child counts from 0, so it starts above any count its
+ * parent may have reached (2^40 faults beyond the last read), and bounds from before the fork
+ * fall back to the spans' lengths instead of missing the parent's last faults. */
+static uint64_t g_fault_offset;
 static _Atomic uint64_t g_purge_due; /* see hak_huge_cache_purge_due */
 
 static void release_add(hak_huge_release *r, hak_span s) {
     if (r->n < HAK_RELEASE_MAX) r->spans[r->n++] = s;
     else hak_os_unmap(s.start, s.len); /* list full (rare): unmap under the lock */
 }
+
+uint64_t hak_huge_cache_faults_seen(void) { return g_faults_seen; }
+
+void hak_huge_cache_fork_child(void) { g_fault_offset = g_faults_seen + ((uint64_t)1 << 40); }
 
 void hak_huge_release_run(hak_huge_release *r) {
     for (unsigned i = 0; i < r->n; i++) hak_os_unmap(r->spans[i].start, r->spans[i].len);
@@ -110,6 +123,54 @@ static void measure(cached *c, bool in_cache) {
     if (in_cache) g_bytes -= c->counted - resident;
     c->counted = resident;
     c->measured = true;
+    c->span.resident = resident; /* true now, and at any earlier fault count read */
+    c->span.faults = g_faults_seen;
+}
+
+/* The fault bound of a span (hak_span) once the process has taken f faults: its length for a
+ * span that may hold 2 MiB pages, or when the count is not known (f below the span's). */
+static size_t fault_bound(const hak_span *s, uint64_t f) {
+    if (s->thp || hak_os_thp_always() || f < s->faults) return s->len;
+    uint64_t pages = f - s->faults;
+    if (pages >= s->len / HAK_PAGE_SIZE || s->resident >= s->len) return s->len;
+    size_t bound = s->resident + (size_t)pages * HAK_PAGE_SIZE;
+    return bound < s->len ? bound : s->len;
+}
+
+/* Charges c its fault bound when that is lower; a cached span takes no faults, so the charge then
+ * holds from count f on (c in the cache or not: see measure). */
+static void tighten(cached *c, bool in_cache, uint64_t f) {
+    size_t bound = fault_bound(&c->span, f);
+    if (bound < c->counted) {
+        if (in_cache) g_bytes -= c->counted - bound;
+        c->counted = bound;
+    }
+    c->span.resident = c->counted;
+    c->span.faults = f;
+}
+
+/* Over the limit: one read of the fault count tightens the new span c and every cached span;
+ * mincore is left for what that cannot bound. A measured span keeps its count but moves its
+ * fault count on, so a block handed out from it later is bound from now, not from the
+ * measurement. Lean mode charges lengths (see measure). */
+static void tighten_all(cached *c) {
+    if (!HAK_RB_HUGE_FAULT_BOUND || hak_gate_ss_mem_lean()) return;
+    uint64_t f = hak_os_fault_count();
+    if (f == UINT64_MAX) return; /* the read failed: keep the lengths */
+    f += g_fault_offset;
+    if (f < g_faults_seen) return; /* cannot happen; a bound would be too low if it did */
+    g_faults_seen = f;
+    if (c) tighten(c, false, f);
+    for (unsigned i = 0; i < g_n; i++) tighten(&g_slots[i], true, f);
+}
+
+/* The first len bytes of c as a block's span: they hold at most what c is charged or bound to. */
+static hak_span hand_out(const cached *c, size_t len) {
+    hak_span s = c->span;
+    s.len = len;
+    if (s.resident > c->counted) s.resident = c->counted;
+    if (s.resident > len) s.resident = len;
+    return s;
 }
 
 /* Over the limit: measures every span not measured yet (each at most once while it is unchanged),
@@ -138,10 +199,11 @@ bool hak_huge_cache_take(size_t len, size_t alignment, hak_span *out) {
     if (fit < 0) return false;
     cached *c = &g_slots[fit];
     if (c->span.len - len > len / 8) { /* split: the rest stays cached, as idle as before */
-        *out = (hak_span){c->span.start, len, c->span.origin};
+        *out = hand_out(c, len);
         cut_front(c, len);
     } else {
-        *out = remove_slot((unsigned)fit);
+        *out = hand_out(c, c->span.len);
+        remove_slot((unsigned)fit);
         update_purge_due();
     }
     return true;
@@ -152,7 +214,8 @@ bool hak_huge_cache_take_largest(size_t min_len, hak_span *out) {
     for (unsigned i = 0; i < g_n; i++)
         if (largest < 0 || g_slots[i].span.len > g_slots[largest].span.len) largest = (int)i;
     if (largest < 0 || g_slots[largest].span.len < min_len) return false;
-    *out = remove_slot((unsigned)largest);
+    *out = hand_out(&g_slots[largest], g_slots[largest].span.len);
+    remove_slot((unsigned)largest);
     update_purge_due();
     return true;
 }
@@ -190,12 +253,16 @@ void hak_huge_cache_put(hak_span s, size_t live_bytes, uint64_t now, hak_huge_re
             c.span.start = o.span.start < c.span.start ? o.span.start : c.span.start;
             c.span.len += o.span.len;
             c.counted += o.counted;
+            /* each fault since the older count added a page to one of the two at most */
+            c.span.resident += o.span.resident < o.counted ? o.span.resident : o.counted;
+            if (o.span.faults < c.span.faults) c.span.faults = o.span.faults;
             i = 0;
         } else {
             i++;
         }
     }
-    if (g_bytes + c.counted > limit) { /* measuring helps only the resident bound */
+    if (g_bytes + c.counted > limit) tighten_all(&c); /* helps only the resident bound */
+    if (g_bytes + c.counted > limit) {
         measure(&c, false);
         if (g_bytes + c.counted > limit) measure_all();
     }
@@ -222,6 +289,7 @@ void hak_huge_cache_purge(size_t live_bytes, uint64_t now, hak_huge_release *r) 
         else i++;
     }
     size_t limit = limit_for(live_bytes); /* the live bytes may have fallen since the last put */
+    if (g_bytes > limit) tighten_all(NULL);
     if (g_bytes > limit) measure_all();
     while (g_n && over(0, 0, limit)) release_add(r, remove_slot(smallest_slot()));
     update_purge_due();

@@ -15,6 +15,16 @@ typedef struct hak_span {
     char *start;
     size_t len; /* page multiple */
     uint64_t origin;
+    /* What the allocator knows of the span's resident bytes without asking the kernel
+     * (HAK_RB_HUGE_FAULT_BOUND): at most `resident` when the process had taken `faults` page
+     * faults. In a mapping of 4 KiB pages every page made resident since is one fault, so at a
+     * later count F it holds at most resident + (F - faults) * 4 KiB. A mapping that may take 2
+     * MiB pages (thp) has no such bound; its `resident` is its length. Pages filled without a
+     * fault of this process escape the bound: a block the program itself madvises to huge pages,
+     * userfaultfd copies, another process's process_vm_writev. */
+    size_t resident;
+    uint64_t faults;
+    bool thp;
 } hak_span;
 
 /* Spans to munmap after the lock is dropped (a syscall that frees pages takes a while). */
@@ -23,6 +33,12 @@ typedef struct hak_huge_release {
     unsigned n;
     hak_span spans[HAK_RELEASE_MAX];
 } hak_huge_release;
+
+/* The process's fault count as last read by the cache (a lower bound of the current one): a block
+ * handed out now from fresh memory may have `resident` 0 as of this count. */
+uint64_t hak_huge_cache_faults_seen(void);
+/* In a forked child (huge.c's fork handler): counts restart there, see g_fault_offset. */
+void hak_huge_cache_fork_child(void);
 
 /* Unmaps every span of the list (call without the lock). */
 void hak_huge_release_run(hak_huge_release *r);

@@ -67,14 +67,14 @@ void hak_stats_print(int fd) {
                      "[SS_OS_STATS] alloc=%llu free=%llu madvise=%llu madvise_enomem=%llu "
                      "madvise_other=%llu madvise_disabled=%llu mmap_total=%llu fallback_mmap=%llu "
                      "huge_alloc=%llu huge_fail=%llu munmap_total=%llu mremap_total=%llu "
-                     "mincore_total=%llu\n",
+                     "mincore_total=%llu fault_reads=%llu\n",
                      (unsigned long long)s.superslab_alloc, (unsigned long long)s.superslab_free,
                      (unsigned long long)s.madvise_calls, (unsigned long long)s.madvise_enomem,
                      (unsigned long long)s.madvise_other, (unsigned long long)s.madvise_disabled,
                      (unsigned long long)s.mmap_calls, (unsigned long long)s.mmap_failures,
                      (unsigned long long)s.huge_alloc, (unsigned long long)s.huge_fail,
                      (unsigned long long)s.munmap_calls, (unsigned long long)s.mremap_calls,
-                     (unsigned long long)s.mincore_calls);
+                     (unsigned long long)s.mincore_calls, (unsigned long long)s.fault_reads);
     if (n > 0) hak_os_write(fd, line, (size_t)n);
     hak_heaps_print_observe(fd);
 }

@@ -12,6 +12,7 @@
 #include <linux/membarrier.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,7 +30,7 @@ void hak_os_membarrier(void) { syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EX
 static struct {
     _Atomic uint64_t mmap_calls, mmap_failures, munmap_calls, madvise_calls, madvise_enomem,
         madvise_other, madvise_disabled, mremap_calls, superslab_alloc, superslab_free, huge_alloc,
-        huge_fail, mincore_calls;
+        huge_fail, mincore_calls, fault_reads;
 } g_os;
 
 #define COUNT(field) atomic_fetch_add_explicit(&g_os.field, 1, memory_order_relaxed)
@@ -100,6 +101,30 @@ size_t hak_os_resident_bytes(void *addr, size_t size) {
         for (size_t i = 0; i < pages; i++) resident += (size_t)(vec[i] & 1u) * HAK_PAGE_SIZE;
     }
     return resident;
+}
+
+uint64_t hak_os_fault_count(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return UINT64_MAX; /* unknown: no bound */
+    COUNT(fault_reads);
+    return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+}
+
+bool hak_os_thp_always(void) {
+    static _Atomic int cached = -1; /* every thread that reads it first computes the same answer */
+    int always = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (always < 0) {
+        char buf[128] = {0};
+        int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t n = read(fd, buf, sizeof buf - 1);
+            if (n < 0) buf[0] = 0;
+            close(fd);
+        }
+        always = strstr(buf, "[always]") != NULL;
+        atomic_store_explicit(&cached, always, memory_order_relaxed);
+    }
+    return always;
 }
 
 uint64_t hak_os_now_ns(void) {
@@ -197,5 +222,6 @@ void hak_os_stats_get(hak_os_stats *out) {
     LOAD(huge_alloc);
     LOAD(huge_fail);
     LOAD(mincore_calls);
+    LOAD(fault_reads);
 #undef LOAD
 }

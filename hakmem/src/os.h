@@ -23,6 +23,13 @@ void hak_os_decommit(void *addr, size_t size);
 /* How many bytes of the range are resident (mincore: a read-only walk of the page tables, nothing
  * is freed or faulted in); size if the kernel cannot tell. addr page-aligned. */
 size_t hak_os_resident_bytes(void *addr, size_t size);
+/* The page faults the process has taken so far, minor and major, all threads (getrusage: one
+ * syscall, no page-table walk). The kernel counts a fault also when it comes from inside a
+ * syscall or get_user_pages, so a page of a 4 KiB-page mapping becomes resident only with one. */
+uint64_t hak_os_fault_count(void); /* UINT64_MAX if the kernel does not say */
+/* True when the kernel's THP mode is "always": then any mapping may be faulted in (and
+ * collapsed by khugepaged, without a fault) 2 MiB at a time. Read once from sysfs. */
+bool hak_os_thp_always(void);
 /* A monotonic clock in nanoseconds, coarse (a few ms) and cheap: no syscall (vDSO). */
 uint64_t hak_os_now_ns(void);
 /* Counts a decommit that policy skipped (the seed's madvise_disabled). */
