@@ -6,6 +6,7 @@ are written; bad input (K larger than the pool allows, an unknown level, a malfo
 bad TRUE_PCT, nothing to run) exits 2 with one line. The layout-mode statistic itself is checked
 on synthetic pairs with a known effect, layout sd and round noise."""
 
+import importlib
 import json
 import math
 import os
@@ -24,7 +25,7 @@ def check_statistic(tool):
     truth in about 95 % of them, the between-pair sd comes out near sqrt(2) x 0.8 %; and
     detectable_pct falls with more rounds and more pairs."""
     sys.path.insert(0, os.path.dirname(os.path.realpath(tool)))
-    import ptlib  # noqa: F401  (puts bench/tools, where interleave lives, on the path)
+    importlib.import_module("ptlib")  # importing it puts bench/tools, where interleave lives, on the path
     import interleave as il
     rng = random.Random(3)
     truth, covered, estimates, between = math.log(0.99), 0, [], []

@@ -213,7 +213,7 @@ def main(argv):
            "NO-GO; for a planted level the false verdict is GO.", ""]
     if power:
         name, between, within = components
-        out += [f"## Detectable effect at 80 % power", "",
+        out += ["## Detectable effect at 80 % power", "",
                 f"From the {name} A/Bs: sd between pairs {between:.2f} %, within a pair (one round's ratio) "
                 f"{within:.2f} %; a loss this large or larger is NO-GO in 80 % of A/Bs (normal model; in brackets the "
                 f"timing such an A/B takes at this run's pace, builds not included):", "",
