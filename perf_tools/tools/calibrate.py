@@ -90,9 +90,7 @@ def parse(argv):
         runs = bl.env_int("RUNS", 6, 2, 1000)
         warmup = bl.env_int("WARMUP", 1, 0, 100)
         seed = bl.env_int("CAL_SEED", 1, 0, 2 ** 32)
-        cg_iters = (bl.env_int("CG_ITERS", 2000000, 2, 10 ** 9), bl.env_int("CG_BASE_ITERS", 200000, 1, 10 ** 9))
-        if cg_iters[1] >= cg_iters[0]:
-            raise bl.UsageError(f"CG_BASE_ITERS={cg_iters[1]} must be smaller than CG_ITERS={cg_iters[0]}")
+        cg_iters = ptlib.callgrind_iters()
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
         params = bl.workload_params(RUN_PARAMS)
         folder = bl.results_dir(args.name)

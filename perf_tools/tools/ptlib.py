@@ -71,6 +71,15 @@ def load_floor(path):
     return data
 
 
+def callgrind_iters():
+    """(CG_ITERS, CG_BASE_ITERS) from the environment: the exact Ir/op of an A/B is the callgrind
+    count of a run at CG_ITERS minus one at CG_BASE_ITERS, over the extra operations."""
+    iters = (bl.env_int("CG_ITERS", 2000000, 2, 10**9), bl.env_int("CG_BASE_ITERS", 200000, 1, 10**9))
+    if iters[1] >= iters[0]:
+        raise UsageError(f"CG_BASE_ITERS={iters[1]} must be smaller than CG_ITERS={iters[0]}")
+    return iters
+
+
 def floor_line(floor):
     if not floor:
         return "layout-noise floor: not known (no floor file given)"

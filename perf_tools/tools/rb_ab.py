@@ -142,9 +142,7 @@ def parse(argv):
             raise bl.UsageError(f"{name} needs builds: run it with `bazel run //perf_tools:rb_ab`, or pass --prebuilt for both values")
         runs = bl.env_int("RUNS", 20, 2, 1000)
         warmup = bl.env_int("WARMUP", 1, 0, 100)
-        cg_iters = (bl.env_int("CG_ITERS", 2000000, 2, 10**9), bl.env_int("CG_BASE_ITERS", 200000, 1, 10**9))
-        if cg_iters[1] >= cg_iters[0]:
-            raise bl.UsageError(f"CG_BASE_ITERS={cg_iters[1]} must be smaller than CG_ITERS={cg_iters[0]}")
+        cg_iters = ptlib.callgrind_iters()
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
         params = bl.workload_params(RUN_PARAMS)
         folder = bl.results_dir(args.name)

@@ -182,9 +182,7 @@ def parse(argv):
             sides, labels = None, (f"base {sha[:10]}", f"head {head}")
         runs = bl.env_int("RUNS", 10, 2, 1000)
         warmup = bl.env_int("WARMUP", 1, 0, 100)
-        cg_iters = (bl.env_int("CG_ITERS", 2000000, 2, 10**9), bl.env_int("CG_BASE_ITERS", 200000, 1, 10**9))
-        if cg_iters[1] >= cg_iters[0]:
-            raise bl.UsageError(f"CG_BASE_ITERS={cg_iters[1]} must be smaller than CG_ITERS={cg_iters[0]}")
+        cg_iters = ptlib.callgrind_iters()
         use_perf = os.environ.get("PERF", "1")
         if use_perf not in ("0", "1"):
             raise bl.UsageError(f"PERF='{use_perf}' (expected 0 or 1)")
