@@ -130,7 +130,7 @@ static void measure(cached *c, bool in_cache) {
 /* The fault bound of a span (hak_span) once the process has taken f faults: its length for a
  * span that may hold 2 MiB pages, or when the count is not known (f below the span's). */
 static size_t fault_bound(const hak_span *s, uint64_t f) {
-    if (s->thp || hak_os_thp_always() || f < s->faults) return s->len;
+    if (s->thp || f < s->faults) return s->len;
     uint64_t pages = f - s->faults;
     if (pages >= s->len / HAK_PAGE_SIZE || s->resident >= s->len) return s->len;
     size_t bound = s->resident + (size_t)pages * HAK_PAGE_SIZE;
@@ -154,7 +154,9 @@ static void tighten(cached *c, bool in_cache, uint64_t f) {
  * fault count on, so a block handed out from it later is bound from now, not from the
  * measurement. Lean mode charges lengths (see measure). */
 static void tighten_all(cached *c) {
-    if (!HAK_RB_HUGE_FAULT_BOUND || hak_gate_ss_mem_lean()) return;
+    /* With THP "always" any span may hold 2 MiB pages that one fault fills: no span has a fault
+     * bound, so the fault count is not worth its syscall. */
+    if (!HAK_RB_HUGE_FAULT_BOUND || hak_gate_ss_mem_lean() || hak_os_thp_always()) return;
     uint64_t f = hak_os_fault_count();
     if (f == UINT64_MAX) return; /* the read failed: keep the lengths */
     f += g_fault_offset;
