@@ -64,5 +64,7 @@ def write_or_check(root, outputs, check, tool):
         print(f"{tool}: {', '.join(stale)} differ from what the tool renders; run "
               f"`./bazelw run //docs:{tool}` and commit the result", file=sys.stderr)
         sys.exit(1)
-    verb = "checked" if check else ("rewrote " + ", ".join(stale) if stale else "nothing to rewrite in")
-    print(f"{tool}: {verb} {len(outputs)} file(s)" if check or not stale else f"{tool}: {verb}")
+    if stale and not check:
+        print(f"{tool}: rewrote {', '.join(stale)}")
+    else:
+        print(f"{tool}: {', '.join(outputs)} up to date")

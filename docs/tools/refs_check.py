@@ -1,5 +1,5 @@
-"""//docs:refs_test: every repository path and Bazel target that README.md and docs/*.md name
-must exist.
+"""//docs:refs_test: every repository path and Bazel target that README.md, docs/*.md and the
+logs (docs/log/*.md) name must exist.
 
 - Paths: any word starting with a top-level folder of the repository (`hakmem/`, `docs/`, `.ci/`,
   ...) is a path; it must exist in the source tree. The test finds the tree through its runfiles
@@ -32,7 +32,8 @@ FOREIGN = {"//:which_malloc": "examples/bazel_consumer's own workspace (docs/bui
 
 
 def doc_files(root):
-    return ["README.md"] + sorted(os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "docs", "*.md")))
+    pages = glob.glob(os.path.join(root, "docs", "*.md")) + glob.glob(os.path.join(root, "docs", "log", "*.md"))
+    return ["README.md"] + sorted(os.path.relpath(p, root) for p in pages)
 
 
 def names(text):
