@@ -10,7 +10,6 @@ a figure."""
 
 import argparse
 import json
-import os
 
 import doclib
 
