@@ -24,8 +24,10 @@ def _arguments(text, start, path):
         c = text[i]
         if c == '"':
             end = i + 1
-            while text[end] != '"':
+            while end < len(text) and text[end] != '"':
                 end += 2 if text[end] == "\\" else 1
+            if end >= len(text):
+                break
             current.append(("s", text[i + 1:end].replace('\\"', '"')))
             i = end + 1
         elif c in ",)":
