@@ -10,7 +10,9 @@ logs (docs/log/*.md) name must exist.
   genquery over that list (//docs:doc_targets_query) fails the build when a listed target does
   not exist: the build graph itself decides, macro-generated targets included. The few targets
   private to their package (genquery must see a target to query it) are in PRIVATE_TARGETS of
-  docs/BUILD.bazel; for them, and for bare packages, the package's BUILD file must exist.
+  docs/BUILD.bazel; for them, and for bare packages, the package's BUILD file must exist. The
+  targets of //docs itself are checked against the names docs/BUILD.bazel declares (querying
+  them would make the query depend on its own test).
 Placeholders (`<v>`, `{a,b}`, `$VAR`, `*`) and `:all` / `...` patterns are not checked."""
 
 import argparse
@@ -99,6 +101,15 @@ def problems(tree, paths, labels, private):
     return out
 
 
+def own_targets(root):
+    """The targets of docs/BUILD.bazel (not queried: the query is one of them): every declared
+    name, and NAME_test for each doc_tool (docs/defs.bzl)."""
+    build = doclib.read(root, "docs/BUILD.bazel")
+    names = set(re.findall(r'^\s*name = "([^"]+)"', build, re.M))
+    tools = re.findall(r'doc_tool\(\s*name = "([^"]+)"', build)
+    return names | {t + "_test" for t in tools}
+
+
 def main():
     p = argparse.ArgumentParser(prog="refs", description=__doc__)
     p.add_argument("--check", action="store_true", help="check, do not rewrite docs/doc_targets.bzl")
@@ -109,10 +120,14 @@ def main():
     try:
         paths, labels = collect(tree)
         found = problems(tree, paths, labels, set(filter(None, args.private.split(","))))
+        for label in sorted(l for l in labels if l.startswith("//docs:")):
+            if label.split(":")[1] not in own_targets(tree if not args.check else os.getcwd()):
+                found.append(f"{labels[label]}: names {label}, which docs/BUILD.bazel does not declare")
         if args.query:
             queried = set(doclib.read(os.getcwd(), args.query).split())
             for label in sorted(labels):
-                if ":" in label and label not in FOREIGN and label not in args.private.split(","):
+                if ":" in label and label not in FOREIGN and label not in args.private.split(",") \
+                        and not label.startswith("//docs:"):
                     if label not in queried:
                         found.append(f"{labels[label]}: names {label}, which the query did not return")
         for line in found:
