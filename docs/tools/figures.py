@@ -1,7 +1,7 @@
 """//docs:figures renders docs/figures.md, the page of current measured figures, from
 docs/figures.json (which figures are current, in what order, against which target) and the
 committed result files the runs wrote (summary.json of //bench:*_10run, //bench:soak and
-//bench:apps; noise_floor.json of //perf_tools:noise_floor). Every figure carries its command,
+//bench:apps; exact.json of EXACT=1 //bench:apps; noise_floor.json of //perf_tools:noise_floor). Every figure carries its command,
 date and git revision, read from the result file where the file records them. A figure whose
 run left no result file is a "text" entry of the manifest with an explicit source line.
 `bazel run //docs:figures` rewrites the page; `--check` (//docs:figures_test) fails when the
@@ -10,6 +10,7 @@ a figure."""
 
 import argparse
 import json
+import math
 
 import doclib
 
@@ -132,7 +133,31 @@ def noise_floor(fig, data):
     return command, out
 
 
-KINDS = {"tenrun": tenrun, "soak": soak, "apps": apps, "noise_floor": noise_floor}
+def _geomean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def apps_exact(fig, data):
+    """`EXACT=1 //bench:apps` (exact.json): per allocator, the geometric mean over apps of its
+    callgrind counts divided by mimalloc's for the same app."""
+    counts = {"instructions (Ir)": ("Ir",), "L1 instruction misses": ("I1mr",),
+              "L1 data misses": ("D1mr", "D1mw")}
+    by = {(r["app"], r["allocator"]): r for r in data["exact"]}
+    apps = sorted({app for app, alloc in by if alloc == "mimalloc"})
+    allocators = list(dict.fromkeys(alloc for _, alloc in by))
+    out = ["| allocator | " + " | ".join(counts) + " |", "|---" * (len(counts) + 1) + "|"]
+    for alloc in allocators:
+        cells = []
+        for keys in counts.values():
+            ratios = [sum(by[(a, alloc)][k] for k in keys) / sum(by[(a, "mimalloc")][k] for k in keys)
+                      for a in apps if (a, alloc) in by]
+            cells.append(f"{_geomean(ratios):.3f}x")
+        out.append(f"| {alloc} | " + " | ".join(cells) + " |")
+    out += ["", f"- apps: {', '.join(apps)} (geometric means against mimalloc, one run each)"]
+    return fig.get("command") or "EXACT=1 ./bazelw run //bench:apps", out
+
+
+KINDS = {"tenrun": tenrun, "apps_exact": apps_exact, "soak": soak, "apps": apps, "noise_floor": noise_floor}
 
 
 def render_figure(root, fig, where):
