@@ -9,14 +9,13 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smokecheck import check, finish, is_chart  # noqa: E402
+from smokecheck import check, finish, is_chart, python_env
 
 ALLOCS = "hakmem-fast,system"
 
 
 def run(tool_cmd, env):
-    full = {"PATH": "/usr/bin:/bin", **env}
+    full = {"PATH": "/usr/bin:/bin", **python_env(), **env}
     return subprocess.run(tool_cmd, env=full, capture_output=True, text=True, timeout=120)
 
 

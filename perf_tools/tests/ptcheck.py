@@ -4,13 +4,9 @@ clear line on stderr (no traceback). check()/finish() come from bench/tests/smok
 
 import os
 import subprocess
-import sys
 import tempfile
 
-_HERE = os.path.dirname(os.path.realpath(__file__))
-sys.path.insert(0, os.path.join(_HERE, "..", "..", "bench", "tests"))
-
-from smokecheck import check, finish, is_chart  # noqa: E402
+from smokecheck import check, finish, is_chart, python_env
 
 # The smoke tests import smokecheck's helpers from here too.
 __all__ = ["check", "finish", "is_chart", "run", "expect_usage_error"]
@@ -19,7 +15,7 @@ __all__ = ["check", "finish", "is_chart", "run", "expect_usage_error"]
 def run(tool, args, env=None, timeout=300):
     """(returncode, stdout, stderr, results folder) of one run of `tool` with a small environment."""
     folder = tempfile.mkdtemp(prefix="perf_tools_smoke.")
-    full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "RESULTS_DIR": folder, **(env or {})}
+    full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "RESULTS_DIR": folder, **python_env(), **(env or {})}
     proc = subprocess.run(["/usr/bin/python3", "-B", tool] + args, env=full, capture_output=True,
                           text=True, timeout=timeout)
     return proc.returncode, proc.stdout, proc.stderr, folder

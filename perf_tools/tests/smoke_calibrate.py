@@ -6,7 +6,6 @@ are written; bad input (K larger than the pool allows, an unknown level, a malfo
 bad TRUE_PCT, nothing to run) exits 2 with one line. The layout-mode statistic itself is checked
 on synthetic pairs with a known effect, layout sd and round noise."""
 
-import importlib
 import json
 import math
 import os
@@ -19,13 +18,11 @@ TINY = {"ITERS": "20000", "RUNS": "2", "WARMUP": "0", "LAYOUTS": "2", "NULLS": "
         "CG_ITERS": "40000", "CG_BASE_ITERS": "20000", "TRUE_PCT": "1:0.9"}
 
 
-def check_statistic(tool):
+def check_statistic():
     """interleave.layout_compare on 400 synthetic A/Bs of 12 pairs x 8 rounds, B 1 % slower, layout
     sd 0.8 % per build, round noise 1.5 %: the estimate is unbiased, the 95 % interval covers the
     truth in about 95 % of them, the between-pair sd comes out near sqrt(2) x 0.8 %; and
     detectable_pct falls with more rounds and more pairs."""
-    sys.path.insert(0, os.path.dirname(os.path.realpath(tool)))
-    importlib.import_module("ptlib")  # importing it puts bench/tools, where interleave lives, on the path
     import interleave as il
     rng = random.Random(3)
     truth, covered, estimates, between = math.log(0.99), 0, [], []
@@ -81,7 +78,7 @@ def main(argv):
         check(data["ir_per_op"][level] > data["ir_per_op"]["None"] + 0.5,
               f"planted level {level} should cost more Ir/op: {data['ir_per_op']}")
         check(is_chart(os.path.join(folder, "calibrate.svg")), "chart missing")
-    check_statistic(tool)
+    check_statistic()
     expect_usage_error(tool, args, {**TINY, "LAYOUTS": "3"}, "LAYOUTS=3", "K too large for the pool")
     expect_usage_error(tool, args, {**TINY, "LEVELS": "99"}, "LEVELS", "unknown level")
     expect_usage_error(tool, args + ["--planted=x=/bin/true"], TINY, "--planted", "malformed --planted")

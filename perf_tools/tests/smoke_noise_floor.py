@@ -16,10 +16,9 @@ from ptcheck import check, expect_usage_error, finish, is_chart, run
 TINY = {"ITERS": "20000", "RUNS": "2", "WARMUP": "0"}
 
 
-def check_components(tool):
+def check_components():
     """noise_floor.components on a synthetic 24 copies x 40 rounds matrix with sigma_L = 1 %,
     sigma_e = 2 % and a round drift: the estimate lands near 1 %, not near the raw scatter."""
-    sys.path.insert(0, os.path.dirname(os.path.realpath(tool)))
     import noise_floor
     rng = random.Random(7)
     layout = [rng.gauss(0, 0.01) for _ in range(24)]
@@ -54,7 +53,7 @@ def main(argv):
               f"--reanalyse: exit {again_rc}, floor not {data['floor_pct']:.2f}: {err2[-600:]}")
         bad = os.path.join(folder, "noise_floor.md")
         expect_usage_error(tool, ["--name=smoke", f"--reanalyse={bad}"], TINY, "--reanalyse", "--reanalyse of a non-result")
-    check_components(tool)
+    check_components()
     first = next(a for a in args if a.startswith("--copy="))
     expect_usage_error(tool, ["--name=smoke", first], TINY, "at least two", "one copy")
     expect_usage_error(tool, ["--name=smoke", first, "--copy=x=/nonexistent"], TINY, "/nonexistent", "missing binary")

@@ -18,10 +18,9 @@ SECTIONS = ("## Throughput", "**Verdict:", "## Multi-threaded", "Ir/op, whole Mi
             "## What is exact and what is noisy")
 
 
-def check_git_rules(tool):
+def check_git_rules():
     """review.check_git on a scratch repository: a revision that does not exist and uncommitted
     changes under hakmem/ are refused (--allow-dirty lets the latter through); docs/ changes are not."""
-    sys.path.insert(0, os.path.dirname(os.path.realpath(tool)))
     import review
     repo = tempfile.mkdtemp(prefix="review_git.")
     git = lambda *a: subprocess.run(["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t"] + list(a),
@@ -87,7 +86,7 @@ def main(argv):
     expect_usage_error(tool, base + ["--base=HEAD"], TINY, "bazel run", "--base outside bazel run")
     expect_usage_error(tool, base + [f"--prebuilt-base=/nonexistent:{libs[0]}:{mt}"] + pre[1:], TINY, "/nonexistent",
                        "missing binary")
-    check_git_rules(tool)
+    check_git_rules()
     finish("review", "review smoke checks passed")
 
 
