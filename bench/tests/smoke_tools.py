@@ -1,6 +1,7 @@
 """CI smoke test of the long-run tools with tiny parameters: soak (single and multi process),
-tail-latency proxy, syscall budget, callgrind instructions per operation and the A/B tool must run, write well-formed CSV/JSON/SVG with the analysis
-fields filled in, and reject bad input with exit 2. Never asserts speed or budgets."""
+tail-latency proxy, syscall budget, callgrind instructions per operation and the A/B tool must
+run, write well-formed CSV/JSON/SVG with the analysis fields filled in, and reject bad input with
+exit 2. Never asserts speed or budgets."""
 
 import csv
 import json

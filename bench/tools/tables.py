@@ -15,8 +15,10 @@ def load():
         with open(TABLES) as f:
             return json.load(f)
     except OSError as e:
-        raise SystemExit(f"cannot read {TABLES} ({e.strerror}): run the tool through Bazel, "
-                         "with //configs:tables.json in its data")
+        raise SystemExit(
+            f"cannot read {TABLES} ({e.strerror}): run the tool through Bazel, "
+            "with //configs:tables.json in its data"
+        )
 
 
 def label(name):

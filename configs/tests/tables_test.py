@@ -43,8 +43,10 @@ def research_box_defaults(tables):
     check(set(header) == set(boxes), f"research_boxes.h defines {sorted(header)}, the table has {sorted(boxes)}")
     for name, spec in boxes.items():
         if name in header:
-            check(int(header[name]) == spec["default"],
-                  f"{name}: research_boxes.h defaults to {header[name]}, the table to {spec['default']}")
+            check(
+                int(header[name]) == spec["default"],
+                f"{name}: research_boxes.h defaults to {header[name]}, the table to {spec['default']}",
+            )
         check(spec["default"] in spec["values"], f"{name}: default {spec['default']} not among {spec['values']}")
 
 
@@ -52,8 +54,10 @@ def bazelrc_configs(tables):
     with open(".bazelrc") as f:
         rc = f.read()
     for v in tables["variants"]:
-        check(f"build:{v['name']} --define=hak_variant={v['name']}\n" in rc,
-              f".bazelrc: no config {v['name']} selecting the variant (build:{v['name']} --define=hak_variant=...)")
+        check(
+            f"build:{v['name']} --define=hak_variant={v['name']}\n" in rc,
+            f".bazelrc: no config {v['name']} selecting the variant (build:{v['name']} --define=hak_variant=...)",
+        )
 
 
 def hard_coded_names(tables):
@@ -62,8 +66,14 @@ def hard_coded_names(tables):
         for n in (v["name"], v["label"]):
             names |= {n, "hakmem-" + n, f"hakmem-{n}-preload"}
     quoted = re.compile(r"""["']([\w-]+)["']""")
-    files = sorted(set(glob.glob("bench/tools/*.py") + glob.glob("perf_tools/tools/*.py") + glob.glob("pgo/*.py") +
-                       ["bench/tests/smoke_tenrun.py", ".ci/run"]))
+    files = sorted(
+        set(
+            glob.glob("bench/tools/*.py")
+            + glob.glob("perf_tools/tools/*.py")
+            + glob.glob("pgo/*.py")
+            + ["bench/tests/smoke_tenrun.py", ".ci/run"]
+        )
+    )
     check(len(files) > 10, f"only {len(files)} files to scan: the test's data is incomplete")
     for path in files:
         with open(path) as f:
@@ -71,7 +81,10 @@ def hard_coded_names(tables):
                 code = line.split("#", 1)[0] if path.endswith(".py") else line
                 for m in quoted.finditer(code):
                     if m.group(1) in names and (path, m.group(1)) not in ALLOWED:
-                        check(False, f"{path}:{no}: variant name {m.group(0)} hard-coded (take it from configs/tables.json)")
+                        check(
+                            False,
+                            f"{path}:{no}: variant name {m.group(0)} hard-coded (take it from configs/tables.json)",
+                        )
                 if path == ".ci/run" and re.search(r"^\s*for \w+ in .*\b(fast|standard|observe|hardened)\b", line):
                     check(False, f"{path}:{no}: a loop over hard-coded variant names")
 
