@@ -14,7 +14,7 @@ import allocators as alloc
 import tables
 from smokecheck import check, finish, is_chart, python_env
 
-SUBSET = [alloc.DEFAULT_SET[0], "libc-same-binary", "mimalloc-linked", "mimalloc-preload", "jemalloc-preload", "system"]
+SUBSET = [tables.default_set("tenrun")[0], "libc-same-binary", "mimalloc-linked", "mimalloc-preload", "jemalloc-preload", "system"]
 PGO_CONFIG = next(v["name"] for v in tables.load()["variants"] if v["pgo"])
 
 

@@ -10,9 +10,9 @@ import tempfile
 
 import allocators as alloc
 import benchlib as bl
+import tables
 
 TOOL = "syscalls"
-DEFAULT_SET = ["hakmem-fast", "hakmem-standard", "mimalloc-linked", "system"]
 MEMORY_SYSCALLS = ("mmap", "munmap", "madvise", "mremap", "brk")
 BUDGET_PER_1E8 = 1.0
 
@@ -109,7 +109,7 @@ def main(argv):
         use_strace = bl.env_int("STRACE", 1, 0, 1) == 1
         if use_strace and shutil.which("strace") is None:
             raise bl.UsageError("strace is not installed (apt-get install strace), or set STRACE=0")
-        selected = alloc.selected_from_args(args, DEFAULT_SET)
+        selected = alloc.selected_from_args(args, tables.default_set(TOOL))
         params = bl.workload_params(bl.MIXED_PARAMS)
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:

@@ -37,3 +37,8 @@ def variant_names():
 def external_library(name):
     """The LD_PRELOAD path of an external allocator (mimalloc, jemalloc, ...)."""
     return load()["external_allocators"][name]["library"]
+
+
+def default_set(tool):
+    """The allocators `tool` reports when ALLOCATORS does not choose (configs/report_defaults.bzl)."""
+    return load()["report_defaults"][tool]
