@@ -22,8 +22,6 @@ def _library(v):
 def apps_args(variants):
     """(data, args) for tools/apps.py with the preload libraries of `variants`."""
     data = [
-        "tools/apps.py",
-        ":python_lib",
         ":apps_inputs",
         ":libapps_malloc_probe.so",
         ":libapps_glibc_malloc.so",
@@ -41,39 +39,41 @@ def apps_targets(name):
     data, args = apps_args(VARIANT_NAMES + DERIVED_VARIANT_NAMES)
     default = APPS_SYSTEM_ALLOCATORS + ["hakmem-" + allocator_suffix(v) for v in APPS_VARIANTS]
     common = dict(
-        srcs = ["tools/run_python.sh"],
+        srcs = ["tools/apps.py"],
+        main = "tools/apps.py",
+        deps = [":python_lib"],
         data = data,
-        args = ["$(rootpath tools/apps.py)", "--name=" + name, "--default-allocators=" + ",".join(default)] +
+        args = ["--name=" + name, "--default-allocators=" + ",".join(default)] +
                ["--target=hakmem-%s:%s" % (allocator_suffix(v), t) for v, t in APPS_TARGETS.items()] + args,
     )
-    native.sh_binary(name = name, tags = ["manual"], **common)
-    native.sh_test(name = name + "_test", tags = BENCH_TAGS, size = "enormous", **common)
+    native.py_binary(name = name, tags = ["manual"], **common)
+    native.py_test(name = name + "_test", tags = BENCH_TAGS, size = "enormous", **common)
 
 def apps_tests(name):
     """CI: <name>_smoke_test (every app at its smallest input under Standard and FAST_PGO_BOLT,
     outputs and allocator proofs checked, bad parameters rejected; no timing) and
     <name>_failure_test (faults reported with app and allocator)."""
     data, args = apps_args(["standard"] + DERIVED_VARIANT_NAMES)
-    native.sh_test(
+    native.py_test(
         name = name + "_smoke_test",
-        srcs = ["tools/run_python.sh"],
-        data = data + ["tests/apps_smoke.py", "tests/smokecheck.py"],
-        args = ["$(rootpath tests/apps_smoke.py)", "$(rootpath tools/apps.py)", "--",
+        srcs = ["tests/apps_smoke.py"],
+        main = "tests/apps_smoke.py",
+        deps = [":python_lib", ":smokecheck"],
+        data = data + ["tools/apps.py"],
+        args = ["$(rootpath tools/apps.py)", "--",
                 "--name=apps_smoke", "--default-allocators=glibc"] + args,
         size = "medium",
     )
-    native.sh_test(
+    native.py_test(
         name = name + "_failure_test",
-        srcs = ["tools/run_python.sh"],
+        srcs = ["tests/apps_failure.py"],
+        main = "tests/apps_failure.py",
+        deps = [":python_lib", ":smokecheck"],
         data = [
-            "tests/apps_failure.py",
-            "tests/smokecheck.py",
-            ":python_lib",
             ":libapps_malloc_probe.so",
             ":libapps_glibc_malloc.so",
         ],
         args = [
-            "$(rootpath tests/apps_failure.py)",
             "$(rootpath :libapps_malloc_probe.so)",
             "$(rootpath :libapps_glibc_malloc.so)",
         ],

@@ -1,7 +1,7 @@
 """Macros that generate bench/ targets from the variant table (//configs:variants.bzl).
 
 workload_binaries: one workload source -> a binary per allocator linkage.
-bench_runner: a Python tool (run by /usr/bin/python3 through tools/run_python.sh) over those binaries.
+bench_runner: a Python tool (a py_binary: /usr/bin/python3, toolchain/BUILD.bazel) over those binaries.
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary")
@@ -119,7 +119,8 @@ def allocator_bins(workload):
     return labels, args
 
 # The 10-run's verdicts: the committed layout-noise floor and its loader (perf_tools/tools/ptlib.py).
-TENRUN_DATA = ["//perf_tools:noise_floor.json", "//perf_tools:python_lib"]
+TENRUN_DATA = ["//perf_tools:noise_floor.json"]
+TENRUN_DEPS = [":python_lib", "//perf_tools:python_lib"]
 TENRUN_ARGS = ["--floor=$(rootpath //perf_tools:noise_floor.json)"]
 
 def build_info_args():
@@ -137,16 +138,18 @@ def bench_runner(name, script, workload, extra_args = []):
     `bazel test //bench:<name>_test` (parameters via --test_env, results in the test's
     undeclared outputs), tagged BENCH_TAGS so it never runs remotely, cached or beside others."""
     labels, args = allocator_bins(workload)
+    deps = [":python_lib"]
     if script == "tenrun.py":
-        labels, args = labels + TENRUN_DATA, args + TENRUN_ARGS
+        labels, args, deps = labels + TENRUN_DATA, args + TENRUN_ARGS, TENRUN_DEPS
     common = dict(
-        srcs = ["tools/run_python.sh"],
-        data = ["tools/" + script, ":python_lib"] + labels,
-        args = ["$(rootpath tools/%s)" % script, "--workload=" + workload, "--name=" + name] +
-               args + extra_args + build_info_args(),
+        srcs = ["tools/" + script],
+        main = "tools/" + script,
+        deps = deps,
+        data = labels,
+        args = ["--workload=" + workload, "--name=" + name] + args + extra_args + build_info_args(),
     )
-    native.sh_binary(name = name, tags = ["manual"], **common)
-    native.sh_test(name = name + "_test", tags = BENCH_TAGS, size = "enormous", **common)
+    native.py_binary(name = name, tags = ["manual"], **common)
+    native.py_test(name = name + "_test", tags = BENCH_TAGS, size = "enormous", **common)
 
 def _smoke_flavors():
     """(flavor, binary suffix, expected allocator, preload library label or path) per smoke test."""
@@ -172,39 +175,44 @@ def bench_smoke_tests(name):
     tests = []
     for flavor, suffix, expect, preload in _smoke_flavors():
         data = [":%s%s" % (w, suffix) for w in WORKLOADS]
-        args = ["$(rootpath tests/smoke_workloads.py)", "--flavor=" + flavor, "--expect=" + expect]
+        args = ["--flavor=" + flavor, "--expect=" + expect]
         args += ["--bin=%s=$(rootpath :%s%s)" % (w, w, suffix) for w in WORKLOADS]
         if preload and preload.startswith("//"):
             data.append(preload)
             args.append("--preload=$(rootpath %s)" % preload)
         elif preload:
             args.append("--preload=" + preload)
-        native.sh_test(
+        native.py_test(
             name = "smoke_%s_test" % flavor,
-            srcs = ["tools/run_python.sh"],
-            data = data + ["tests/smoke_workloads.py", "tests/smokecheck.py", ":python_lib"],
+            srcs = ["tests/smoke_workloads.py"],
+            main = "tests/smoke_workloads.py",
+            deps = [":python_lib", ":smokecheck"],
+            data = data,
             args = args,
             size = "small",
         )
         tests.append("smoke_%s_test" % flavor)
     labels, bin_args = allocator_bins("mixed")
-    native.sh_test(
+    native.py_test(
         name = "smoke_tenrun_test",
-        srcs = ["tools/run_python.sh"],
-        data = labels + TENRUN_DATA + ["tests/smoke_tenrun.py", "tests/smokecheck.py", "tools/tenrun.py", ":python_lib"],
-        args = ["$(rootpath tests/smoke_tenrun.py)", "--runner", "$(rootpath tools/tenrun.py)", "--",
+        srcs = ["tests/smoke_tenrun.py"],
+        main = "tests/smoke_tenrun.py",
+        deps = TENRUN_DEPS + [":smokecheck"],
+        data = labels + TENRUN_DATA + ["tools/tenrun.py"],
+        args = ["--runner", "$(rootpath tools/tenrun.py)", "--",
                 "--workload=mixed", "--name=smoke_tenrun"] + bin_args + TENRUN_ARGS + build_info_args(),
         # medium: each chart-writing run imports matplotlib (about a CPU-second), which a loaded
         # 2-core runner can stretch past small's 60 s.
         size = "medium",
     )
     tests.append("smoke_tenrun_test")
-    native.sh_test(
+    native.py_test(
         name = "smoke_tools_test",
-        srcs = ["tools/run_python.sh"],
-        data = labels + ["tests/smoke_tools.py", "tests/smokecheck.py", ":python_lib"] + ["tools/%s.py" % t for t in SMOKE_TOOLS],
-        args = ["$(rootpath tests/smoke_tools.py)"] +
-               ["%s=$(rootpath tools/%s.py)" % (t, t) for t in SMOKE_TOOLS] +
+        srcs = ["tests/smoke_tools.py"],
+        main = "tests/smoke_tools.py",
+        deps = [":python_lib", ":smokecheck"],
+        data = labels + ["tools/%s.py" % t for t in SMOKE_TOOLS],
+        args = ["%s=$(rootpath tools/%s.py)" % (t, t) for t in SMOKE_TOOLS] +
                ["--"] + bin_args + build_info_args(),
         size = "medium",  # charts: see smoke_tenrun_test
     )

@@ -1,8 +1,9 @@
-"""//configs:tables.json: the variant, research-box and external-allocator tables as one JSON file,
+"""//configs:tables.json: the variant, research-box, external-allocator and report-default tables as one JSON file,
 so Python tools (bench/tools/tables.py) and CI (.ci/run) read the lists Bazel builds from instead
 of keeping copies. Written at analysis time from the .bzl tables; nothing else is its source."""
 
 load(":allocators.bzl", "EXTERNAL_ALLOCATORS")
+load(":report_defaults.bzl", "LIBC_SAME_BINARY_HOST", "REPORT_DEFAULTS")
 load(":research_boxes.bzl", "RESEARCH_BOXES")
 load(
     ":variants.bzl",
@@ -37,6 +38,8 @@ def _tables_json_impl(ctx):
             for b in BOX_VARIANT_NAMES
         ],
         "external_allocators": EXTERNAL_ALLOCATORS,
+        "report_defaults": REPORT_DEFAULTS,
+        "libc_same_binary_host": LIBC_SAME_BINARY_HOST,
     }
     ctx.actions.write(ctx.outputs.out, json.encode_indent(tables) + "\n")
 

@@ -227,7 +227,7 @@ def derived_binary(d, workload):
 
 # The preloadable libraries that get hakmem/tests' preloaded API suite: the api, cxx, integrity,
 # thread, fork and force-libc tests built as plain binaries (malloc not replaced at link time) and
-# run with LD_PRELOAD=<library> (hakmem/tests/preload.bzl). Contract for pipeline outputs:
+# run with LD_PRELOAD=<library> (hakmem/tests/defs.bzl). Contract for pipeline outputs:
 #   "name": "label of the .so"
 # where name is a VARIANTS key, or starts with the VARIANTS key it was built from followed by "_"
 # (e.g. "fast_pgo_bolt": a BOLTed copy of libhakmem_fast_pgo.so). The suite then expects

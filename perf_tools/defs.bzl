@@ -1,5 +1,5 @@
-"""Macros of perf_tools/: each tool is an sh_binary running tools/<script> with /usr/bin/python3
-(bench/tools/run_python.sh), handed its binaries and the LLVM tool paths (toolchain/llvm.bzl) as
+"""Macros of perf_tools/: each tool is a py_binary of tools/<script> (/usr/bin/python3, the
+toolchain of toolchain/BUILD.bazel), handed its binaries and the LLVM tool paths (toolchain/llvm.bzl) as
 arguments, so the same script runs under `bazel run` and, on prebuilt binaries, as a smoke test."""
 
 load(
@@ -16,8 +16,6 @@ load(
     "planted_build",
 )
 load("//toolchain:llvm.bzl", "llvm_tool")
-
-PY_LIB = ["//bench:python_lib", "//perf_tools:python_lib"]
 
 # The one LLVM tool the layout diff reads binaries with (its JSON output), from toolchain/llvm.bzl.
 READELF_ARG = "--llvm-readelf=" + llvm_tool("llvm-readelf")
@@ -67,23 +65,26 @@ def calibrate_inputs(seeds = LAYOUT_SEEDS, levels = PLANTED_LEVELS, planted_seed
 
 def perf_tool(name, script, data = [], args = []):
     """`bazel run //perf_tools:<name> -- ...`: tools/<script> with `args` first."""
-    native.sh_binary(
+    native.py_binary(
         name = name,
-        srcs = ["//bench:tools/run_python.sh"],
-        data = ["tools/" + script] + PY_LIB + data,
-        args = ["$(rootpath tools/%s)" % script] + args,
+        srcs = ["tools/" + script],
+        main = "tools/" + script,
+        deps = ["//perf_tools:python_lib"],
+        data = data,
+        args = args,
         tags = ["manual"],
     )
 
 def perf_smoke_test(name, script, tool_script, data = [], args = []):
     """A CI test: tests/<script> runs tools/<tool_script> on prebuilt binaries with tiny
     parameters and checks its output and its exit codes on bad input."""
-    native.sh_test(
+    native.py_test(
         name = name,
-        srcs = ["//bench:tools/run_python.sh"],
-        data = ["tests/" + script, "tests/ptcheck.py", "tools/" + tool_script, "//bench:tests/smokecheck.py"] +
-               PY_LIB + data,
-        args = ["$(rootpath tests/%s)" % script, "$(rootpath tools/%s)" % tool_script] + args,
+        srcs = ["tests/" + script],
+        main = "tests/" + script,
+        deps = ["//perf_tools:python_lib", "//perf_tools:ptcheck"],
+        data = ["tools/" + tool_script] + data,
+        args = ["$(rootpath tools/%s)" % tool_script] + args,
         # medium (300 s): a few seconds on a quiet machine, but valgrind and matplotlib start-ups
         # add up on a loaded CI runner.
         size = "medium",

@@ -78,13 +78,14 @@ def pgo_tests(variant):
             "$(locations :%s_sources)" % variant,
         ],
     )
-    native.sh_test(
+    native.py_test(
         name = variant + "_train_test",
         size = "small",
-        srcs = ["//bench:tools/run_python.sh"],
-        data = ["tests/train_test.py", "train.py", "//bench:tests/smokecheck.py", "//bench:mixed_" + twin],
+        srcs = ["tests/train_test.py"],
+        main = "tests/train_test.py",
+        deps = ["//bench:smokecheck"],
+        data = ["train.py", "//bench:mixed_" + twin],
         args = [
-            "$(rootpath tests/train_test.py)",
             "$(rootpath train.py)",
             llvm_tool("llvm-profdata"),
             "$(rootpath //bench:mixed_%s)" % twin,
@@ -96,7 +97,7 @@ def pgo_report(name, variant, base):
     Ir/op, interleaved throughput on mixed and the HOLDOUT workloads); <name>_smoke_test runs it
     with SMOKE=1 and checks the report's shape and its bad-input exits."""
     bins, libs = [], []
-    args = ["$(rootpath report.py)", "--name=" + name, "--profile=$(rootpath %s)" % pgo_profile(variant),
+    args = ["--name=" + name, "--profile=$(rootpath %s)" % pgo_profile(variant),
             "--base=" + allocator_suffix(base), "--variant=" + allocator_suffix(variant)]
     args += ["--tool=%s=%s" % (t, llvm_tool(t)) for t in ("llvm-profdata", "llvm-nm", "llvm-objdump")]
     for v in (base, variant):
@@ -113,18 +114,22 @@ def pgo_report(name, variant, base):
                                           ",".join(["%s=%s" % kv for kv in sorted(e["env"].items())]))
              for e in TRAINING]
     args += ["--holdout=" + w for w in HOLDOUT]
-    data = ["report.py", "//bench:python_lib", pgo_profile(variant)] + libs + bins
-    native.sh_binary(
+    data = [pgo_profile(variant)] + libs + bins
+    native.py_binary(
         name = name,
-        srcs = ["//bench:tools/run_python.sh"],
+        srcs = ["report.py"],
+        main = "report.py",
+        deps = ["//bench:python_lib"],
         data = data,
         args = args,
         tags = ["manual"],
     )
-    native.sh_test(
+    native.py_test(
         name = name + "_smoke_test",
         size = "medium",
-        srcs = ["//bench:tools/run_python.sh"],
-        data = data + ["tests/report_smoke_test.py", "//bench:tests/smokecheck.py"],
-        args = ["$(rootpath tests/report_smoke_test.py)", "--"] + args,
+        srcs = ["tests/report_smoke_test.py"],
+        main = "tests/report_smoke_test.py",
+        deps = ["//bench:python_lib", "//bench:smokecheck"],
+        data = data + ["report.py"],
+        args = ["--", "$(rootpath report.py)"] + args,
     )

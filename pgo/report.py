@@ -17,11 +17,10 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "tools"))
-import allocators as alloc  # noqa: E402
-import benchlib as bl  # noqa: E402
-import instructions  # noqa: E402
-import interleave as il  # noqa: E402
+import allocators as alloc
+import benchlib as bl
+import instructions
+import interleave as il
 
 TOOL = "pgo-report"
 # The variants compared (their labels, from --base and --variant: the table's PGO variant and its

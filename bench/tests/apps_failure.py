@@ -9,13 +9,11 @@ import os
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [HERE, os.path.join(HERE, "..", "tools")]
-import apps  # noqa: E402
-import apps_run  # noqa: E402
-import apps_table  # noqa: E402
-import tables  # noqa: E402
-from smokecheck import check, finish  # noqa: E402
+import apps
+import apps_run
+import apps_table
+import tables
+from smokecheck import check, finish
 
 
 def shell_app(name, script):

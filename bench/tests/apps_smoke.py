@@ -9,8 +9,7 @@ import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smokecheck import check, finish  # noqa: E402
+from smokecheck import check, finish
 
 SMOKE_ALLOCATORS = ["hakmem-standard", "hakmem-fast-pgo-bolt"]
 

@@ -10,18 +10,16 @@ import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "tools"))
-import allocators as alloc  # noqa: E402
-import tables  # noqa: E402
-from smokecheck import check, finish, is_chart  # noqa: E402
+import allocators as alloc
+import tables
+from smokecheck import check, finish, is_chart, python_env
 
-SUBSET = [alloc.DEFAULT_SET[0], "libc-same-binary", "mimalloc-linked", "mimalloc-preload", "jemalloc-preload", "system"]
+SUBSET = [tables.default_set("tenrun")[0], "libc-same-binary", "mimalloc-linked", "mimalloc-preload", "jemalloc-preload", "system"]
 PGO_CONFIG = next(v["name"] for v in tables.load()["variants"] if v["pgo"])
 
 
 def run_runner(runner_cmd, env):
-    full = {"PATH": "/usr/bin:/bin", "TEST_TMPDIR": os.environ.get("TEST_TMPDIR", "/tmp"), **env}
+    full = {"PATH": "/usr/bin:/bin", "TEST_TMPDIR": os.environ.get("TEST_TMPDIR", "/tmp"), **python_env(), **env}
     return subprocess.run(runner_cmd, env=full, capture_output=True, text=True, timeout=240)
 
 

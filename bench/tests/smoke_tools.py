@@ -1,6 +1,7 @@
 """CI smoke test of the long-run tools with tiny parameters: soak (single and multi process),
-tail-latency proxy, syscall budget, callgrind instructions per operation and the A/B tool must run, write well-formed CSV/JSON/SVG with the analysis
-fields filled in, and reject bad input with exit 2. Never asserts speed or budgets."""
+tail-latency proxy, syscall budget, callgrind instructions per operation and the A/B tool must
+run, write well-formed CSV/JSON/SVG with the analysis fields filled in, and reject bad input with
+exit 2. Never asserts speed or budgets."""
 
 import csv
 import json
@@ -9,14 +10,13 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smokecheck import check, finish, is_chart  # noqa: E402
+from smokecheck import check, finish, is_chart, python_env
 
 ALLOCS = "hakmem-fast,system"
 
 
 def run(tool_cmd, env):
-    full = {"PATH": "/usr/bin:/bin", **env}
+    full = {"PATH": "/usr/bin:/bin", **python_env(), **env}
     return subprocess.run(tool_cmd, env=full, capture_output=True, text=True, timeout=120)
 
 

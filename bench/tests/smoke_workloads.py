@@ -6,12 +6,9 @@ soak mode must print EPOCH lines. Never asserts speed."""
 import argparse
 import os
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-import benchlib as bl  # noqa: E402
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smokecheck import check, finish  # noqa: E402
+import benchlib as bl
+from smokecheck import check, finish
 
 TINY = {
     "mixed": {"ITERS": "20000", "WS": "64"},

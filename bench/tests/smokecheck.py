@@ -9,6 +9,13 @@ import xml.etree.ElementTree as ET
 failures = []
 
 
+def python_env():
+    """The import path Bazel gave this test (PYTHONPATH, from its py_library deps), for the tool
+    scripts it runs with a fixed environment: they import their libraries by name."""
+    path = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": path} if path else {}
+
+
 def check(condition, message):
     if not condition:
         failures.append(message)

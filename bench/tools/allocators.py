@@ -55,9 +55,9 @@ def known_allocators(bins, preload_libs, reports_as=None):
     for v in variants:
         if "hakmem-" + v in bins:
             table.append(Allocator("hakmem-" + v, bins["hakmem-" + v], "same-binary", expect("hakmem-" + v)))
-    if "hakmem-standard" in bins:
-        table.append(Allocator("libc-same-binary", bins["hakmem-standard"], "same-binary", "hakmem-standard",
-                               {"HAKMEM_FORCE_LIBC_ALLOC": "1"}))
+    host = "hakmem-" + tables.label(tables.load()["libc_same_binary_host"])
+    if host in bins:
+        table.append(Allocator("libc-same-binary", bins[host], "same-binary", host, {"HAKMEM_FORCE_LIBC_ALLOC": "1"}))
     externals = tables.load()["external_allocators"]
     for name in externals:
         if name in bins:
@@ -74,10 +74,6 @@ def known_allocators(bins, preload_libs, reports_as=None):
                                        {"LD_PRELOAD": preload_libs["hakmem-" + v]}))
     return table
 
-
-# The seed's 10-run table: a tool's own choice of what to show (//configs:tables_test allows it).
-DEFAULT_SET = ["hakmem-fast", "hakmem-standard", "hakmem-observe", "libc-same-binary",
-               "mimalloc-linked", "mimalloc-preload", "jemalloc-preload", "system"]
 
 # The allocator every hakmem build is compared with, like with like (linked in, preloaded).
 REFERENCE = "mimalloc"
@@ -132,7 +128,7 @@ def select_allocators(table, text, default=None):
     """ALLOCATORS=a,b,c -> those Allocator entries (validated); empty -> the default set."""
     by_name = {a.name: a for a in table}
     if not text:
-        wanted = [n for n in (default or DEFAULT_SET) if n in by_name]
+        wanted = [n for n in (default or tables.default_set("tenrun")) if n in by_name]
     else:
         wanted = [n.strip() for n in text.split(",")]
         unknown = [n for n in wanted if n not in by_name]
@@ -156,7 +152,8 @@ def select_allocators(table, text, default=None):
 
 def selected_from_args(args, default=None):
     """The allocators a tool runs: every one its --bin/--preload-lib arguments make possible,
-    narrowed by ALLOCATORS (else `default`, else the --config's set, else the seed's set)."""
+    narrowed by ALLOCATORS (else `default`, else the --config's set, else the seed's 10-run set,
+    configs/report_defaults.bzl)."""
     reports_as = dict(split_key_value(item, "--reports-as") for item in args.reports_as)
     table = known_allocators(parse_pairs(args.bin, "--bin"), parse_pairs(args.preload_lib, "--preload-lib"),
                              reports_as)

@@ -12,10 +12,10 @@ import tempfile
 
 import allocators as alloc
 import benchlib as bl
+import tables
 
 TOOL = "instructions"
-DEFAULT_SET = ["hakmem-fast", "hakmem-standard", "hakmem-hardened", "mimalloc-linked", "mimalloc-preload",
-               "jemalloc-preload", "system"]
+
 
 def callgrind(a, params, iters, workdir):
     """Total instructions (Ir) of one run."""
@@ -38,7 +38,7 @@ def main(argv):
         iters, base_iters = bl.env_iters_pair(2000000, 200000, 10**10)
         if shutil.which("valgrind") is None:
             raise bl.UsageError("valgrind is not installed (apt-get install valgrind)")
-        selected = alloc.selected_from_args(args, DEFAULT_SET)
+        selected = alloc.selected_from_args(args, tables.default_set(TOOL))
         params = bl.workload_params(bl.MIXED_PARAMS)
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:

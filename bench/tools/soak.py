@@ -11,9 +11,9 @@ import time
 import allocators as alloc
 import benchlib as bl
 import plots
+import tables
 
 TOOL = "soak"
-DEFAULT_SET = ["hakmem-fast", "mimalloc-linked", "system"]
 
 
 def progress(label, text):
@@ -130,7 +130,7 @@ def main(argv):
         step_iters = bl.env_int("STEP_ITERS", 20000000, 1, 10**12)
         warmup = bl.env_int("WARMUP_SEC", 60, 0, 31 * 86400)
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
-        selected = alloc.selected_from_args(args, DEFAULT_SET)
+        selected = alloc.selected_from_args(args, tables.default_set(TOOL))
         params = bl.workload_params(bl.MIXED_PARAMS)
         folder = bl.results_dir(f"{args.name}-{mode}")
     except bl.UsageError as e:

@@ -10,9 +10,9 @@ import tempfile
 
 import allocators as alloc
 import benchlib as bl
+import tables
 
 TOOL = "syscalls"
-DEFAULT_SET = ["hakmem-fast", "hakmem-standard", "mimalloc-linked", "system"]
 MEMORY_SYSCALLS = ("mmap", "munmap", "madvise", "mremap", "brk")
 BUDGET_PER_1E8 = 1.0
 
@@ -85,14 +85,16 @@ def measure(a, params, iters, base_iters, use_strace):
 def print_table(rows):
     print(f"memory syscalls ({'/'.join(MEMORY_SYSCALLS)}); steady = count at ITERS minus count at BASE_ITERS, "
           f"per 1e8 ops (budget <= {BUDGET_PER_1E8:g})")
-    head = f"{'allocator':<20} {'internal':>9} {'int.steady/1e8':>15} {'strace':>8} {'strace.steady/1e8':>18} {'budget':>7}"
+    head = (f"{'allocator':<20} {'internal':>9} {'int.steady/1e8':>15} {'strace':>8} {'strace.steady/1e8':>18}"
+            f" {'budget':>7}")
     print(head)
     print("-" * len(head))
     fmt = lambda r, k, f: (f.format(r[k]) if k in r else "-")
     for r in rows:
         verdict = {True: "PASS", False: "OVER", None: "-"}[r["within_budget"]]
-        print(f"{r['allocator']:<20} {fmt(r, 'internal_total', '{:d}'):>9} {fmt(r, 'internal_steady_per_1e8', '{:.3f}'):>15} "
-              f"{fmt(r, 'strace_total', '{:d}'):>8} {fmt(r, 'strace_steady_per_1e8', '{:.3f}'):>18} {verdict:>7}")
+        print(f"{r['allocator']:<20} {fmt(r, 'internal_total', '{:d}'):>9}"
+              f" {fmt(r, 'internal_steady_per_1e8', '{:.3f}'):>15} {fmt(r, 'strace_total', '{:d}'):>8}"
+              f" {fmt(r, 'strace_steady_per_1e8', '{:.3f}'):>18} {verdict:>7}")
     for r in rows:
         if r.get("ss_os_stats"):
             print(f"{r['allocator']}: [SS_OS_STATS] " + " ".join(f"{k}={v}" for k, v in r["ss_os_stats"].items()))
@@ -107,7 +109,7 @@ def main(argv):
         use_strace = bl.env_int("STRACE", 1, 0, 1) == 1
         if use_strace and shutil.which("strace") is None:
             raise bl.UsageError("strace is not installed (apt-get install strace), or set STRACE=0")
-        selected = alloc.selected_from_args(args, DEFAULT_SET)
+        selected = alloc.selected_from_args(args, tables.default_set(TOOL))
         params = bl.workload_params(bl.MIXED_PARAMS)
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:

@@ -15,8 +15,10 @@ def load():
         with open(TABLES) as f:
             return json.load(f)
     except OSError as e:
-        raise SystemExit(f"cannot read {TABLES} ({e.strerror}): run the tool through Bazel, "
-                         "with //configs:tables.json in its data")
+        raise SystemExit(
+            f"cannot read {TABLES} ({e.strerror}): run the tool through Bazel, "
+            "with //configs:tables.json in its data"
+        )
 
 
 def label(name):
@@ -35,3 +37,8 @@ def variant_names():
 def external_library(name):
     """The LD_PRELOAD path of an external allocator (mimalloc, jemalloc, ...)."""
     return load()["external_allocators"][name]["library"]
+
+
+def default_set(tool):
+    """The allocators `tool` reports when ALLOCATORS does not choose (configs/report_defaults.bzl)."""
+    return load()["report_defaults"][tool]

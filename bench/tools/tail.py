@@ -9,11 +9,11 @@ import sys
 
 import allocators as alloc
 import benchlib as bl
+import tables
 import soak
 import plots
 
 TOOL = "tail"
-DEFAULT_SET = ["hakmem-fast", "mimalloc-linked", "system"]
 PERCENTILES = (50, 90, 99, 99.9)
 
 
@@ -61,7 +61,7 @@ def main(argv):
     try:
         duration = bl.env_int("DURATION_SEC", 60, 2, 31 * 86400)
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
-        selected = alloc.selected_from_args(args, DEFAULT_SET)
+        selected = alloc.selected_from_args(args, tables.default_set(TOOL))
         params = bl.workload_params(bl.MIXED_PARAMS)
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:

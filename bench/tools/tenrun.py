@@ -14,10 +14,7 @@ import allocators as alloc
 import benchlib as bl
 import interleave as il
 import plots
-
-# The committed floor and its loader belong to perf_tools/ (one copy of each).
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "perf_tools", "tools"))
-import ptlib  # noqa: E402
+import ptlib  # the committed floor's loader (perf_tools/: one copy of it)
 
 TOOL = "tenrun"
 CONTROL_VARS = ("RUNS", "WARMUP", "PIN", "ALLOCATORS", "RESULTS_DIR")

@@ -10,11 +10,9 @@ Facts come from llvm-bolt's own log and from llvm-readelf on the files, read by 
 import argparse
 import json
 import re
-import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "perf_tools", "tools"))
-import elfinfo  # noqa: E402
+import elfinfo
 
 TOP = 16  # hot functions listed per output
 

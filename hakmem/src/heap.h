@@ -5,7 +5,7 @@
  * allocation the pointer names g_hak_empty_heap, whose lists are all empty and which owns no
  * slab: the fast paths then fall to the slow paths, which create or adopt a heap. That sentinel
  * is also how HAKMEM_FORCE_LIBC_ALLOC and not-yet-initialised states cost nothing on the fast
- * path. */
+ * path. The structs (hak_heap, hak_block_header) and their invariants are in types.h. */
 #ifndef HAKMEM_HEAP_H
 #define HAKMEM_HEAP_H
 
@@ -16,57 +16,10 @@
 #include "config.h"
 #include "size_class.h"
 #include "superslab.h"
-
-typedef struct hak_observe_counters {
-    uint64_t alloc[HAK_NUM_CLASSES], free[HAK_NUM_CLASSES];
-    uint64_t refills, flushes, remote_frees, inbox_drained, slabs_created, slabs_released;
-} hak_observe_counters;
-
-typedef struct hak_heap {
-#if HAK_RB_ARRAY_CACHE
-    /* The unified cache as arrays of block pointers (research box HAK_RB_ARRAY_CACHE): per
-     * class, the slot above the newest cached block and the array's last slot. Slot 0 of
-     * every array holds NULL, so pop needs no bound test: it reads NULL when the array is empty.
-     * The arrays follow the heap in its carved memory (hak_cache_slots). */
-    void **cache_top[HAK_NUM_CLASSES];
-    void **cache_last[HAK_NUM_CLASSES];
-#else
-    /* The unified cache: per class, a list of free blocks linked through their first word, and
-     * the room left before it overflows (cache_cap - length). Two flat arrays, so both are
-     * indexed by the class directly (scaled addressing), and counting room down lets free test
-     * the bound with one decrement-and-branch. */
-    void *cache_head[HAK_NUM_CLASSES];
-    uint32_t cache_room[HAK_NUM_CLASSES];
-#endif
-    hak_slab *partial[HAK_NUM_CLASSES]; /* owned slabs with free blocks or bump room */
-    void *_Atomic inbox;               /* blocks freed by other threads (lock-free stack) */
-    /* HAK_RB_REMOTE_BATCH: remote frees pending for batch_owner, posted together. The owner may
-     * take them itself while this thread sleeps (hak_remote_batch_reclaim): this thread touches
-     * the batch only with batch_busy set, and not while batch_steal says the owner is at it. */
-    struct hak_heap *batch_owner;
-    void *batch_head, *batch_tail;
-    uint32_t batch_count, batch_busy;
-    struct hak_heap *batch_steal; /* the heap whose thread is taking this batch, or NULL */
-    struct hak_heap *next_all;         /* every heap ever made (for stats and fork) */
-    struct hak_heap *next_idle;        /* idle-heap pool, awaiting a new thread */
-    uint32_t state;                    /* HAK_HEAP_* */
-#if HAK_OBSERVE
-    hak_observe_counters obs;
-#endif
-} hak_heap;
-
-enum { HAK_HEAP_SENTINEL, HAK_HEAP_ACTIVE, HAK_HEAP_IDLE, HAK_HEAP_ABANDONED };
+#include "types.h"
 
 extern hak_heap g_hak_empty_heap;
 extern __thread hak_heap *t_hak_heap __attribute__((tls_model("initial-exec")));
-
-/* Research box HAK_RB_TINY_HEADER: the 16 bytes before every slab block. */
-typedef struct hak_block_header {
-    hak_heap *owner;
-    uint8_t pad[7];
-    uint8_t region_id; /* HAK_REGION_ID_TAG | class */
-} hak_block_header;
-#define HAK_REGION_ID_TAG 0xc0u
 
 HAK_INLINE hak_block_header *hak_block_header_of(const void *p) {
     return (hak_block_header *)((uintptr_t)p - sizeof(hak_block_header));

@@ -15,15 +15,7 @@
 #include "os.h"
 #include "research_boxes.h"
 #include "superslab.h"
-
-typedef struct huge_entry {
-    void *user;      /* block start; NULL = empty slot */
-    size_t size;     /* length, page-rounded: the usable size */
-    uint64_t origin; /* the kernel mapping it lies in (huge_cache.h) */
-    size_t resident; /* with faults and thp: what hak_span says of its resident bytes */
-    uint64_t faults;
-    bool thp;
-} huge_entry;
+#include "types.h"
 
 static pthread_mutex_t g_huge_lock = PTHREAD_MUTEX_INITIALIZER;
 static huge_entry *g_table;

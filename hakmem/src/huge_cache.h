@@ -8,24 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* origin names the kernel mapping (VMA) a span lies in: spans merge, and a block grows into the
- * span after it, only within one origin, because mremap fails on a range across two mappings.
- * huge.c hands out a new origin for every mmap and for every mremap that moves. */
-typedef struct hak_span {
-    char *start;
-    size_t len; /* page multiple */
-    uint64_t origin;
-    /* What the allocator knows of the span's resident bytes without asking the kernel
-     * (HAK_RB_HUGE_FAULT_BOUND): at most `resident` when the process had taken `faults` page
-     * faults. In a mapping of 4 KiB pages every page made resident since is one fault, so at a
-     * later count F it holds at most resident + (F - faults) * 4 KiB. A mapping that may take 2
-     * MiB pages (thp) has no such bound; its `resident` is its length. Pages filled without a
-     * fault of this process escape the bound: a block the program itself madvises to huge pages,
-     * userfaultfd copies, another process's process_vm_writev. */
-    size_t resident;
-    uint64_t faults;
-    bool thp;
-} hak_span;
+#include "types.h"
 
 /* Spans to munmap after the lock is dropped (a syscall that frees pages takes a while). */
 #define HAK_RELEASE_MAX 8

@@ -12,22 +12,7 @@
 
 #include "common.h"
 #include "research_boxes.h"
-
-#define HAK_TINY_CLASSES 20u
-#define HAK_NUM_CLASSES 60u
-
-typedef struct hak_class_info {
-    uint32_t size;        /* usable size */
-    uint32_t stride;      /* distance between blocks: size plus any block header */
-    uint32_t slab_chunks; /* 64 KiB chunks per slab */
-    uint32_t capacity;    /* blocks per slab */
-    uint32_t cache_cap;   /* per-thread unified-cache bound */
-    uint32_t refill;      /* blocks moved per refill */
-    /* Exact divisibility test for invalid-free checks (Lemire, Kaser & Kurz 2019): for a
-     * 32-bit off, off % stride == 0 iff off * div_magic (mod 2^64) < div_magic, where
-     * div_magic = 2^64 / stride rounded up. One multiply and one compare. */
-    uint64_t div_magic;
-} hak_class_info;
+#include "types.h"
 
 extern hak_class_info g_hak_classes[HAK_NUM_CLASSES];
 extern const uint8_t g_hak_tiny_class_of[HAK_TINY_MAX / 16 + 1];

@@ -26,13 +26,19 @@ def main(argv):
         # Linked in with ThinLTO, malloc and free may be inlined into the workload's loop (run_ops):
         # then that loop is the hottest entry; hakmem's own slow paths are named either way.
         inlined = names[:1] == ["run_ops"]
-        check(("malloc" in names and "free" in names) or inlined,
-              f"neither malloc/free nor the loop they inline into leads the callgrind list: {names[:12]}")
+        check(
+            ("malloc" in names and "free" in names) or inlined,
+            f"neither malloc/free nor the loop they inline into leads the callgrind list: {names[:12]}",
+        )
         check(any(n.startswith("hak_") for n in names), f"no hakmem function in the callgrind list: {names[:12]}")
-        check(abs(a["cg_total"] - b["cg_total"]) < 0.5 and a["cg_total"] > 10,
-              f"same code, other layout: Ir/op {a['cg_total']} vs {b['cg_total']}")
-        check("### Diff hakmem-a -> hakmem-b: callgrind" in out and "perf cpu-clock" not in out,
-              "PERF=0 report: diff missing or perf table present")
+        check(
+            abs(a["cg_total"] - b["cg_total"]) < 0.5 and a["cg_total"] > 10,
+            f"same code, other layout: Ir/op {a['cg_total']} vs {b['cg_total']}",
+        )
+        check(
+            "### Diff hakmem-a -> hakmem-b: callgrind" in out and "perf cpu-clock" not in out,
+            "PERF=0 report: diff missing or perf table present",
+        )
     rc, out, err, _ = run(tool, bins + ["--top=5", "hakmem-a"], TINY)
     if rc == 0:
         check("perf cpu-clock samples" in out and "hardware counters:" in out, f"perf table missing:\n{out[:2000]}")

@@ -16,11 +16,11 @@ from ptcheck import check, expect_usage_error, finish, is_chart, run
 TINY = {"ITERS": "20000", "RUNS": "2", "WARMUP": "0"}
 
 
-def check_components(tool):
+def check_components():
     """noise_floor.components on a synthetic 24 copies x 40 rounds matrix with sigma_L = 1 %,
     sigma_e = 2 % and a round drift: the estimate lands near 1 %, not near the raw scatter."""
-    sys.path.insert(0, os.path.dirname(os.path.realpath(tool)))
     import noise_floor
+
     rng = random.Random(7)
     layout = [rng.gauss(0, 0.01) for _ in range(24)]
     drift = [rng.gauss(0, 0.05) for _ in range(40)]
@@ -37,8 +37,10 @@ def main(argv):
         check(all(c in out for c in copies) and "Layout-noise floor:" in out, f"report lacks copies or floor:\n{out}")
         with open(os.path.join(folder, "noise_floor.json")) as f:
             data = json.load(f)
-        check(data["floor_pct"] >= 0 and set(data["floors"]) == {"linked", "preload"},
-              f"noise_floor.json: floor {data.get('floor_pct')} groups {list(data.get('floors', {}))}")
+        check(
+            data["floor_pct"] >= 0 and set(data["floors"]) == {"linked", "preload"},
+            f"noise_floor.json: floor {data.get('floor_pct')} groups {list(data.get('floors', {}))}",
+        )
         for group in ("linked", "preload"):
             medians = data["floors"][group]["medians"]
             check(len(medians) == len(copies) and all(v > 0 for v in medians.values()), f"{group} medians {medians}")
@@ -46,20 +48,28 @@ def main(argv):
             check(is_chart(os.path.join(folder, f"rounds_{group}.svg")), f"rounds_{group} chart missing")
         check(os.path.isfile(os.path.join(folder, "noise_floor.md")), "noise_floor.md missing")
         for group, f in data["floors"].items():
-            check(abs(f["floor_pct"] - 1.96 * math.sqrt(2) * f["layout_sd_pct"]) < 1e-9 and f["within_sd_pct"] > 0,
-                  f"{group}: floor {f['floor_pct']} vs layout sd {f['layout_sd_pct']}")
+            check(
+                abs(f["floor_pct"] - 1.96 * math.sqrt(2) * f["layout_sd_pct"]) < 1e-9 and f["within_sd_pct"] > 0,
+                f"{group}: floor {f['floor_pct']} vs layout sd {f['layout_sd_pct']}",
+            )
         check("layout (sigma_L)" in out and "one run (sigma_e)" in out, "report lacks the variance components")
         again_rc, again, err2, _ = run(tool, ["--name=smoke", f"--reanalyse={folder}/noise_floor.json"], TINY)
-        check(again_rc == 0 and f"**Layout-noise floor: {data['floor_pct']:.2f} %**" in again,
-              f"--reanalyse: exit {again_rc}, floor not {data['floor_pct']:.2f}: {err2[-600:]}")
+        check(
+            again_rc == 0 and f"**Layout-noise floor: {data['floor_pct']:.2f} %**" in again,
+            f"--reanalyse: exit {again_rc}, floor not {data['floor_pct']:.2f}: {err2[-600:]}",
+        )
         bad = os.path.join(folder, "noise_floor.md")
-        expect_usage_error(tool, ["--name=smoke", f"--reanalyse={bad}"], TINY, "--reanalyse", "--reanalyse of a non-result")
-    check_components(tool)
+        expect_usage_error(
+            tool, ["--name=smoke", f"--reanalyse={bad}"], TINY, "--reanalyse", "--reanalyse of a non-result"
+        )
+    check_components()
     first = next(a for a in args if a.startswith("--copy="))
     expect_usage_error(tool, ["--name=smoke", first], TINY, "at least two", "one copy")
     expect_usage_error(tool, ["--name=smoke", first, "--copy=x=/nonexistent"], TINY, "/nonexistent", "missing binary")
     expect_usage_error(tool, ["--name=smoke"] + args, {**TINY, "RUNS": "x"}, "RUNS", "bad RUNS")
-    expect_usage_error(tool, ["--name=smoke"] + args, {**TINY, "UPDATE_FLOOR": "1"}, "bazel run", "UPDATE_FLOOR outside bazel run")
+    expect_usage_error(
+        tool, ["--name=smoke"] + args, {**TINY, "UPDATE_FLOOR": "1"}, "bazel run", "UPDATE_FLOOR outside bazel run"
+    )
     finish("noise_floor", "noise_floor smoke checks passed")
 
 

@@ -1,18 +1,12 @@
-"""What the perf_tools/ Python tools share beyond bench/tools (benchlib, interleave, plots, which
-this module puts on the import path): markdown tables, strict path checks, the committed
+"""What the perf_tools/ Python tools share beyond bench/tools (benchlib, interleave, plots: the
+//bench:python_lib this library depends on): markdown tables, strict path checks, the committed
 layout-noise floor, and the report writer (markdown on stdout and in the results folder, beside
 its JSON and charts)."""
 
 import json
 import os
-import sys
 
-# bench/tools holds benchlib (env/arg parsing, machine facts, results folders), interleave (the
-# interleaved protocol and the verdict rule) and plots (matplotlib): one copy of each, shared.
-_HERE = os.path.dirname(os.path.realpath(__file__))
-sys.path.insert(0, os.path.join(_HERE, "..", "..", "bench", "tools"))
-
-import benchlib as bl  # noqa: E402
+import benchlib as bl
 
 UsageError = bl.UsageError
 

@@ -8,15 +8,14 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "tests"))
-from smokecheck import check, finish  # noqa: E402
+from smokecheck import check, finish, python_env
 
 SECTIONS = ["## Training table", "## Profile coverage", "## What the profile changed",
             "## Instructions per operation", "## Throughput FAST_PGO / FAST"]
 
 
 def run(cmd, env):
-    full = {"PATH": "/usr/bin:/bin", "TEST_TMPDIR": os.environ.get("TEST_TMPDIR", "/tmp"), **env}
+    full = {"PATH": "/usr/bin:/bin", "TEST_TMPDIR": os.environ.get("TEST_TMPDIR", "/tmp"), **python_env(), **env}
     return subprocess.run(cmd, env=full, capture_output=True, text=True, timeout=600)
 
 

@@ -9,8 +9,7 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "tests"))
-from smokecheck import check, finish  # noqa: E402
+from smokecheck import check, finish
 
 
 def run_train(train, args):
