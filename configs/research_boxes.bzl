@@ -25,9 +25,6 @@ RESEARCH_BOXES = {
     "HAK_RB_HUGE_THP_WHOLE": box([0, 1], 1, "fast", "docs/performance.md, Large blocks zeroed on allocation"),
     # On: freed 4 KiB-page spans bounded by the process's fault count before any mincore.
     "HAK_RB_HUGE_FAULT_BOUND": box([0, 1], 1, "fast", "docs/performance.md, medium_large: the resident bound without a page-table walk per free"),
-    # 8 classes per power of two from 1 KiB to 1 MiB (less waste on real programs' medium
-    # blocks: sqlite's peak RSS); 4 is the table before 2026-12-06.
-    "HAK_RB_MEDIUM_CLASSES": box([4, 8], 8, "fast", "docs/results/2026-12-06/appsperf/NOTES.md"),
     # Off: a known loss for perf_tools/calibrate to plant, never a product setting; its non-zero
     # values are the planted levels (configs/variants.bzl PLANTED_LEVELS).
     "HAK_RB_PLANTED_WORK": box([0, 1, 2, 4], 0, "fast", "docs/perf_tools.md, Calibration"),

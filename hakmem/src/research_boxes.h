@@ -74,15 +74,6 @@
 #define HAK_RB_HUGE_FAULT_BOUND 1
 #endif
 
-/* HAK_RB_MEDIUM_CLASSES (8 or 4): size classes per power of two from 1 KiB to 1 MiB
- *   (size_class.h). Real programs' medium requests sit just above a power of two (sqlite's page
- *   cache: 4104 and 4368 B, 1032 B; clang and git many 1-16 KiB buffers): with 4 classes they
- *   get 5120 and 1280 B blocks (17-25 % waste), with 8 classes 4608 and 1152 B (5-12 %).
- *   Verdict: docs/results/2026-12-06/appsperf/NOTES.md. */
-#ifndef HAK_RB_MEDIUM_CLASSES
-#define HAK_RB_MEDIUM_CLASSES 8
-#endif
-
 #define HAK_BLOCK_HEADER_BYTES (HAK_RB_TINY_HEADER ? 16u : 0u)
 
 #endif

@@ -1,8 +1,8 @@
-/* size_class.h -- the size-class table: 16 B steps up to 128 B, four classes per power of two up
- * to 1 KiB (at most 20 % waste above 128 B), then HAK_RB_MEDIUM_CLASSES per power of two up to
- * 1 MiB (8: at most 11 % waste). Over uniform 16..1024 B requests the allocated bytes exceed the
- * requested ones by 8.3 % on average, against 33.2 % for the seed's power-of-two classes
- * (computed over every size; docs/performance.md). Classes 0..19 are the tiny front (16..1024 B). */
+/* size_class.h -- the size-class table: 16 B steps up to 128 B, then four classes per power of
+ * two up to 1 MiB (at most 20 % waste above 128 B). Over uniform 16..1024 B requests the
+ * allocated bytes exceed the requested ones by 8.3 % on average, against 33.2 % for the seed's
+ * power-of-two classes (computed over every size; docs/performance.md). Classes 0..19 are the
+ * tiny front (16..1024 B). */
 #ifndef HAKMEM_SIZE_CLASS_H
 #define HAKMEM_SIZE_CLASS_H
 
@@ -14,10 +14,7 @@
 #include "research_boxes.h"
 
 #define HAK_TINY_CLASSES 20u
-/* Classes per power of two above 1 KiB (research box HAK_RB_MEDIUM_CLASSES: 4 or 8), as a shift. */
-#define HAK_MEDIUM_STEP_BITS (HAK_RB_MEDIUM_CLASSES == 8 ? 3u : 2u)
-#define HAK_NUM_CLASSES (HAK_TINY_CLASSES + 10u * HAK_RB_MEDIUM_CLASSES) /* 1 KiB..1 MiB */
-_Static_assert(HAK_RB_MEDIUM_CLASSES == 4 || HAK_RB_MEDIUM_CLASSES == 8, "4 or 8 per power of two");
+#define HAK_NUM_CLASSES 60u
 
 typedef struct hak_class_info {
     uint32_t size;        /* usable size */
@@ -40,10 +37,9 @@ void hak_size_classes_init(void);
 /* Class of a request of 1..HAK_SLAB_MAX bytes (0 maps to class 0). */
 HAK_INLINE uint32_t hak_class_of(size_t size) {
     if (HAK_LIKELY(size <= HAK_TINY_MAX)) return g_hak_tiny_class_of[(size + 15) >> 4];
-    size_t s = size - 1; /* >= 1024, so msb >= 10 */
+    size_t s = size - 1;
     uint32_t msb = 63u - (uint32_t)__builtin_clzll(s);
-    return HAK_TINY_CLASSES + (msb - 10u) * HAK_RB_MEDIUM_CLASSES +
-           (uint32_t)((s >> (msb - HAK_MEDIUM_STEP_BITS)) & (HAK_RB_MEDIUM_CLASSES - 1u));
+    return 8u + (msb - 7u) * 4u + (uint32_t)((s >> (msb - 2u)) & 3u);
 }
 
 HAK_INLINE bool hak_class_divides(const hak_class_info *ci, uint32_t off) {
