@@ -16,13 +16,8 @@ const uint8_t g_hak_tiny_class_of[HAK_TINY_MAX / 16 + 1] = {
 
 static uint32_t class_size(uint32_t c) {
     if (c < 8) return (c + 1) * 16;
-    if (c < HAK_TINY_CLASSES) {
-        uint32_t group = (c - 8) / 4, step = (c - 8) % 4;
-        return (5u + step) << (5u + group);
-    }
-    /* Above 1 KiB: sizes (n + 1 + step) << (10 - bits + group) for n classes per power of two. */
-    uint32_t n = HAK_RB_MEDIUM_CLASSES, group = (c - HAK_TINY_CLASSES) / n, step = (c - HAK_TINY_CLASSES) % n;
-    return (n + 1u + step) << (10u - HAK_MEDIUM_STEP_BITS + group);
+    uint32_t group = (c - 8) / 4, step = (c - 8) % 4;
+    return (5u + step) << (5u + group);
 }
 
 /* Fewest 64 KiB chunks whose tail waste is at most 1/8 of the slab. A 1 MiB block needs 16
