@@ -50,7 +50,8 @@ typedef struct hak_superslab {
     uint32_t free_chunks;  /* bit i set: chunk i is not part of any slab */
     uint32_t dirty_chunks; /* bit i set: chunk i was touched since its last decommit */
     struct hak_superslab *next, *prev; /* global list: partially used, or warm pool */
-    uint64_t pad[4];
+    uint64_t warm_since; /* when it entered the warm pool (hak_os_now_ns) */
+    uint64_t pad[3];
     hak_slab meta[HAK_CHUNKS_PER_SS];
     /* The live bitmap (checked variants, check.h): bit g is set while the block starting
      * at granule g (16 bytes) of this SuperSlab is handed out. Written by the owning thread with
@@ -76,6 +77,11 @@ void hak_superslab_prewarm(void);
 hak_slab *hak_slab_new(struct hak_heap *owner, uint32_t cls);
 /* Gives an empty slab's chunks back; an empty SuperSlab goes to the warm pool or the OS. */
 void hak_slab_release(hak_slab *s);
+/* Fresh pages are about to be faulted in elsewhere (a huge mapping): unmaps up to `bytes` of the
+ * warm pool beyond its fixed part (research box HAK_RB_SS_POOL_SCALE), so memory kept for reuse
+ * never adds to the peak. Takes the SuperSlab lock: never call it holding the huge lock (fork
+ * takes the SuperSlab lock first). */
+void hak_superslab_pool_shed(size_t bytes);
 void hak_superslab_lock(void);
 void hak_superslab_unlock(void);
 void hak_superslab_after_fork_child(void);
