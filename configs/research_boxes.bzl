@@ -25,6 +25,9 @@ RESEARCH_BOXES = {
     "HAK_RB_HUGE_THP_WHOLE": box([0, 1], 1, "fast", "docs/performance.md, Large blocks zeroed on allocation"),
     # On: freed 4 KiB-page spans bounded by the process's fault count before any mincore.
     "HAK_RB_HUGE_FAULT_BOUND": box([0, 1], 1, "fast", "docs/performance.md, medium_large: the resident bound without a page-table walk per free"),
+    # The warm pool of empty SuperSlabs also holds up to 1/N of those in use (0: the fixed pool
+    # only). Off: sqlite -22 % faults but +1.4..7 % peak RSS; the quiet timed run decides.
+    "HAK_RB_SS_POOL_SCALE": box([0, 1], 0, "fast", "docs/results/2026-12-06/appsperf/NOTES.md"),
     # Off: a known loss for perf_tools/calibrate to plant, never a product setting; its non-zero
     # values are the planted levels (configs/variants.bzl PLANTED_LEVELS).
     "HAK_RB_PLANTED_WORK": box([0, 1, 2, 4], 0, "fast", "docs/perf_tools.md, Calibration"),

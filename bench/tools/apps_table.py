@@ -49,8 +49,10 @@ def _write(path, data):
 
 
 def _python(work, inputs, n):
-    # PYTHONMALLOC=malloc: objects come from malloc, not from CPython's own pymalloc arenas.
-    return Command(["/usr/bin/python3", "-B", "-E", _script(inputs, "objects.py"), str(n)],
+    # PYTHONMALLOC=malloc: objects come from malloc, not from CPython's own pymalloc arenas. No -E:
+    # it makes CPython ignore every PYTHON* variable, PYTHONMALLOC included (the runs' environment
+    # is already clean, benchlib.clean_env).
+    return Command(["/usr/bin/python3", "-B", _script(inputs, "objects.py"), str(n)],
                    env={"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"})
 
 

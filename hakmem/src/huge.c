@@ -143,6 +143,7 @@ static void reuse_cached(size_t len, size_t alignment, huge_entry *e, size_t *di
     *e = (huge_entry){.user = s.start, .size = s.len, .origin = s.origin, .resident = s.resident,
                       .faults = s.faults, .thp = s.thp};
     if (s.len >= len) return;
+    hak_superslab_pool_shed(len - s.len);
     void *q = hak_os_remap(s.start, s.len, len); /* pages move along, the grown part is fresh */
     if (q) {
         e->user = q;
@@ -162,6 +163,7 @@ static void reuse_cached(size_t len, size_t alignment, huge_entry *e, size_t *di
 static void *map_fresh(size_t len, size_t alignment) {
     bool thp = wants_thp(len);
     if (thp && alignment < HAK_SS_SIZE) alignment = HAK_SS_SIZE;
+    hak_superslab_pool_shed(len);
     void *p = hak_os_map(len, alignment);
     if (p && thp) hak_os_advise_huge_pages(p, len);
     return p;
@@ -257,6 +259,10 @@ static void *resize(huge_entry *e, size_t size, size_t len, hak_huge_release *r)
 
 void *hak_huge_realloc(void *p, size_t size) {
     size_t len = mapping_length(size);
+    if (HAK_RB_SS_POOL_SCALE) { /* not under the huge lock (fork takes the SuperSlab lock first) */
+        size_t old = hak_huge_usable(p);
+        if (len > old) hak_superslab_pool_shed(len - old);
+    }
     hak_huge_release r = {0};
     pthread_mutex_lock(&g_huge_lock);
     huge_entry *e = find(p);

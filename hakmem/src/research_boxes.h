@@ -74,6 +74,18 @@
 #define HAK_RB_HUGE_FAULT_BOUND 1
 #endif
 
+/* HAK_RB_SS_POOL_SCALE (N, 0 = off, the default): the warm pool of empty SuperSlabs holds up to
+ *   1/N of the SuperSlabs in use, when that is more than HAKMEM_SS_WARM_POOL; what is beyond the
+ *   fixed pool goes back to the OS once idle for HAKMEM_HUGE_PURGE_MS, or before a huge mapping
+ *   faults fresh pages (superslab.c). A program that frees a large part of its heap and allocates
+ *   it again (sqlite: DELETE, VACUUM) then reuses pages it already faulted in. Measured
+ *   (docs/results/2026-12-06/appsperf/NOTES.md): N=1 sqlite minor faults 49 877 -> 38 955 (-22 %),
+ *   SuperSlab mmaps 100 -> 77, other apps unchanged; but sqlite's peak RSS +1.4 to +7 % (148 ->
+ *   150..159 MiB, varying with timing): off until a quiet timed run weighs the two. */
+#ifndef HAK_RB_SS_POOL_SCALE
+#define HAK_RB_SS_POOL_SCALE 0
+#endif
+
 #define HAK_BLOCK_HEADER_BYTES (HAK_RB_TINY_HEADER ? 16u : 0u)
 
 #endif

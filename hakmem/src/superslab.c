@@ -19,6 +19,7 @@ static pthread_mutex_t g_ss_lock = PTHREAD_MUTEX_INITIALIZER;
 static hak_superslab *g_partial;   /* SuperSlabs with free chunks and at least one slab */
 static hak_superslab *g_warm;      /* entirely empty SuperSlabs kept mapped */
 static uint32_t g_warm_count;
+static uint32_t g_ss_mapped;       /* SuperSlabs mapped now: in use or warm */
 static uint32_t g_slab_epoch;      /* slabs created so far: the clock for decommit hysteresis */
 /* Warm-pool SuperSlabs idle this many slab creations are decommitted (lean+decommit mode), so
  * a workload oscillating around a SuperSlab boundary never madvises in a loop. */
@@ -52,6 +53,7 @@ static hak_superslab *superslab_map(void) {
     hak_superslab *ss = hak_os_map(HAK_SS_SIZE, HAK_SS_SIZE);
     if (!ss) return NULL;
     hak_os_note_superslab(true);
+    g_ss_mapped++;
     ss->magic = HAK_SS_MAGIC;
     ss->free_chunks = HAK_SS_ALL_CHUNKS;
     ss->dirty_chunks = 0;
@@ -63,11 +65,56 @@ static void superslab_unmap(hak_superslab *ss) {
     hak_segmap_set(ss, HAK_SS_SIZE, HAK_SEG_NONE);
     hak_os_unmap(ss, HAK_SS_SIZE);
     hak_os_note_superslab(false);
+    g_ss_mapped--;
 }
 
-static uint32_t warm_pool_limit(void) {
+static uint32_t fixed_pool_limit(void) {
     uint32_t limit = hak_gate_ss_warm_pool();
     return hak_gate_ss_mem_lean() && limit > 1 ? 1 : limit;
+}
+
+/* Research box HAK_RB_SS_POOL_SCALE: besides the fixed pool, a program keeps up to 1/N of the
+ * SuperSlabs it has in use as empty ones, so one that frees and refills a large part of its heap
+ * (sqlite's delete and vacuum) faults those pages in only once. The pool never lifts the mapped
+ * total above what was in use before; it shrinks as the program does, and what is beyond the
+ * fixed pool goes back to the OS once idle for HAKMEM_HUGE_PURGE_MS. Not in lean mode. */
+static uint32_t warm_pool_limit(void) {
+    uint32_t limit = fixed_pool_limit();
+    if (!HAK_RB_SS_POOL_SCALE || hak_gate_ss_mem_lean()) return limit;
+    uint32_t scaled = (g_ss_mapped - g_warm_count) / (HAK_RB_SS_POOL_SCALE + 0u);
+    return scaled > limit ? scaled : limit;
+}
+
+static hak_superslab *pool_oldest(void) { /* the list's tail: members are pushed and taken at the head */
+    hak_superslab *ss = g_warm;
+    while (ss && ss->next) ss = ss->next;
+    return ss;
+}
+
+static void pool_unmap(hak_superslab *ss) {
+    list_remove(&g_warm, ss);
+    g_warm_count--;
+    superslab_unmap(ss);
+}
+
+/* Unmaps pool members over the limit, then those beyond the fixed pool that waited out the purge
+ * delay, the oldest first. */
+static void pool_trim(void) {
+    if (!HAK_RB_SS_POOL_SCALE || g_warm_count <= fixed_pool_limit()) return;
+    uint64_t now = hak_os_now_ns(), delay = (uint64_t)hak_gate_huge_purge_ms() * 1000000u;
+    for (hak_superslab *ss = pool_oldest(), *newer; ss && g_warm_count > fixed_pool_limit(); ss = newer) {
+        if (g_warm_count <= warm_pool_limit() && now - ss->warm_since < delay) break;
+        newer = ss->prev;
+        pool_unmap(ss);
+    }
+}
+
+void hak_superslab_pool_shed(size_t bytes) {
+    if (!HAK_RB_SS_POOL_SCALE) return;
+    hak_superslab_lock();
+    for (size_t shed = 0; shed < bytes && g_warm_count > fixed_pool_limit(); shed += HAK_SS_SIZE)
+        pool_unmap(pool_oldest());
+    hak_superslab_unlock();
 }
 
 static void decommit(hak_superslab *ss) {
@@ -134,6 +181,7 @@ hak_slab *hak_slab_new(struct hak_heap *owner, uint32_t cls) {
     uint32_t k = g_hak_classes[cls].slab_chunks;
     hak_superslab_lock();
     g_slab_epoch++;
+    pool_trim();
     int first = -1;
     hak_superslab *ss = g_partial;
     for (; ss; ss = ss->next)
@@ -172,12 +220,14 @@ void hak_slab_release(hak_slab *s) {
         list_remove(&g_partial, ss);
         if (g_warm_count < warm_pool_limit()) {
             ss->meta[0].used = g_slab_epoch;
+            if (HAK_RB_SS_POOL_SCALE) ss->warm_since = hak_os_now_ns();
             list_push(&g_warm, ss);
             g_warm_count++;
         } else {
             superslab_unmap(ss);
         }
     }
+    pool_trim();
     pool_age();
     hak_superslab_unlock();
 }

@@ -38,6 +38,11 @@ void hak_superslab_prewarm(void);
 hak_slab *hak_slab_new(struct hak_heap *owner, uint32_t cls);
 /* Gives an empty slab's chunks back; an empty SuperSlab goes to the warm pool or the OS. */
 void hak_slab_release(hak_slab *s);
+/* Fresh pages are about to be faulted in elsewhere (a huge mapping): unmaps up to `bytes` of the
+ * warm pool beyond its fixed part (research box HAK_RB_SS_POOL_SCALE), so memory kept for reuse
+ * never adds to the peak. Takes the SuperSlab lock: never call it holding the huge lock (fork
+ * takes the SuperSlab lock first). */
+void hak_superslab_pool_shed(size_t bytes);
 void hak_superslab_lock(void);
 void hak_superslab_unlock(void);
 void hak_superslab_after_fork_child(void);

@@ -74,7 +74,8 @@ typedef struct hak_superslab {
     uint32_t free_chunks;  /* bit i set: chunk i is not part of any slab */
     uint32_t dirty_chunks; /* bit i set: chunk i was touched since its last decommit */
     struct hak_superslab *next, *prev; /* global list: partially used, or warm pool */
-    uint64_t pad[4];
+    uint64_t warm_since; /* when it entered the warm pool (hak_os_now_ns) */
+    uint64_t pad[3];
     hak_slab meta[HAK_CHUNKS_PER_SS];
     /* The live bitmap (checked variants, check.h): bit g is set while the block starting
      * at granule g (16 bytes) of this SuperSlab is handed out. Written by the owning thread with
