@@ -12,26 +12,37 @@ load("//configs:variants.bzl", "HAK_COPTS", "HAK_RELEASE_COPTS", "PGO_MISMATCH_E
 load("//hakmem/tests:srcs_of.bzl", "srcs_of")
 load(":compile_flags.bzl", "c_compile_flags")
 load("//toolchain:llvm.bzl", "llvm_tool")
-load(":training.bzl", "HOLDOUT", "TRAINING")
+load(":training.bzl", "HOLDOUT", "HOLDOUT_APPS", "TRAINING", "app_entries", "bench_entries", "training_summary")
 
-def training_args(binary_pattern):
+# What pgo/train.py needs to run the table's real programs (bench/tools/apps_table.py).
+APPS_TRAINING_SRCS = ["//bench:python_lib", "//bench:apps_inputs", "//bench:libapps_malloc_probe.so"]
+
+def training_args(binary_pattern, library):
     """(srcs, args) giving pgo/train.py every TRAINING entry: binary_pattern % workload is the
-    label of the binary the entry runs (e.g. "//bench:%s_fast_pgo_instr"). Args use $(location),
-    so the caller must be a genrule."""
+    label of the binary a workload entry runs (e.g. "//bench:%s_fast_pgo_instr"), `library` the
+    instrumented library the real programs run with preloaded. Args use $(location), so the
+    caller must be a genrule."""
     srcs, args = [], []
-    for e in TRAINING:
+    for e in bench_entries(TRAINING):
         label = binary_pattern % e["workload"]
         if label not in srcs:
             srcs.append(label)
         args += ["--entry", e["name"], e["workload"], str(e["weight"]), "$(location %s)" % label]
         args += ["--env %s %s=%s" % (e["name"], k, v) for k, v in sorted(e["env"].items())]
+    apps = app_entries(TRAINING)
+    for e in apps:
+        args += ["--app", e["name"], e["app"], str(e["weight"]), e["size"]]
+    if apps:
+        srcs += [library] + APPS_TRAINING_SRCS
+        args += ["--apps-inputs=bench/programs/inputs", "--apps-probe=$(location //bench:libapps_malloc_probe.so)",
+                 "--app-preload=$(location %s)" % library]
     return srcs, args
 
 def pgo_profile_genrule(variant):
     """<variant>_profile: trains the instrumented twin of `variant` on every TRAINING entry and
     merges the weighted raw profiles into pgo_profile(variant) (//pgo:<variant>.profdata.inc)."""
     twin = instrumented_name(variant)
-    srcs, args = training_args("//bench:%s_" + twin)
+    srcs, args = training_args("//bench:%s_" + twin, "//hakmem:libhakmem_%s.so" % twin)
     native.genrule(
         name = variant + "_profile",
         srcs = srcs + ["train.py", "//bench:tools/run_python.sh"],
@@ -41,7 +52,7 @@ def pgo_profile_genrule(variant):
             "--llvm-profdata " + llvm_tool("llvm-profdata"),
             "--merge-into $@",
         ] + args),
-        message = "Training %s on %d workloads (pgo/training.bzl)" % (twin, len(TRAINING)),
+        message = "Training %s on %d workloads and programs (pgo/training.bzl)" % (twin, len(TRAINING)),
         visibility = ["//visibility:public"],
     )
 
@@ -109,9 +120,7 @@ def pgo_report(name, variant, base):
         ]:
             bins.append(label)
             args.append("--bin=%s:%s=$(rootpath %s)" % (w, key, label))
-    args += ["--training=%s:%s:%d:%s" % (e["name"], e["workload"], e["weight"],
-                                          ",".join(["%s=%s" % kv for kv in sorted(e["env"].items())]))
-             for e in TRAINING]
+    args += ["--training=" + training_summary(e) for e in TRAINING]
     args += ["--holdout=" + w for w in HOLDOUT]
     data = ["report.py", "//bench:python_lib", pgo_profile(variant)] + libs + bins
     native.sh_binary(
