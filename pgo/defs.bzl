@@ -10,6 +10,7 @@ the profile. As srcs they are built in the same configuration as that variant.
 load("//configs:variants.bzl", "HAK_COPTS", "HAK_RELEASE_COPTS", "PGO_MISMATCH_ERRORS", "VARIANTS",
      "allocator_suffix", "instrumented_name", "pgo_profile", "variant_defines")
 load("//hakmem/tests:srcs_of.bzl", "srcs_of")
+load("//bench:apps.bzl", "apps_args")
 load(":compile_flags.bzl", "c_compile_flags")
 load("//toolchain:llvm.bzl", "llvm_tool")
 load(":training.bzl", "HOLDOUT", "HOLDOUT_APPS", "TRAINING", "app_entries", "bench_entries", "training_summary")
@@ -104,8 +105,9 @@ def pgo_tests(variant):
 
 def pgo_report(name, variant, base):
     """`bazel run //pgo:<name>`: pgo/report.py on `variant` against `base` (coverage, code changes,
-    Ir/op, interleaved throughput on mixed and the HOLDOUT workloads); <name>_smoke_test runs it
-    with SMOKE=1 and checks the report's shape and its bad-input exits."""
+    Ir/op, interleaved throughput on mixed and the HOLDOUT workloads, exact counts and timed
+    verdicts on the HOLDOUT_APPS programs, pgo/holdout.py); <name>_smoke_test runs it with SMOKE=1
+    and checks the report's shape and its bad-input exits."""
     bins, libs = [], []
     args = ["$(rootpath report.py)", "--name=" + name, "--profile=$(rootpath %s)" % pgo_profile(variant),
             "--base=" + allocator_suffix(base), "--variant=" + allocator_suffix(variant)]
@@ -122,7 +124,13 @@ def pgo_report(name, variant, base):
             args.append("--bin=%s:%s=$(rootpath %s)" % (w, key, label))
     args += ["--training=" + training_summary(e) for e in TRAINING]
     args += ["--holdout=" + w for w in HOLDOUT]
-    data = ["report.py", "//bench:python_lib", pgo_profile(variant)] + libs + bins
+    args += ["--holdout-app=" + a for a in HOLDOUT_APPS]
+    apps_data, apps_cmd = apps_args([base, variant])
+    args += ["--apps-arg=$(rootpath //bench:tools/apps.py)", "--apps-arg=--name=" + name + "_holdout",
+             "--apps-arg=--default-allocators=hakmem-" + allocator_suffix(base)]
+    args += ["--apps-arg=" + a for a in apps_cmd]
+    data = ["report.py", "holdout.py", pgo_profile(variant)] + bins
+    data += [d for d in apps_data if d not in data]
     native.sh_binary(
         name = name,
         srcs = ["//bench:tools/run_python.sh"],

@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from smokecheck import check, finish  # noqa: E402
 
 SECTIONS = ["## Training table", "## Profile coverage", "## What the profile changed",
-            "## Instructions per operation", "## Throughput FAST_PGO / FAST"]
+            "## Instructions per operation", "## Throughput FAST_PGO / FAST", "## Hold-out programs"]
 
 
 def run(cmd, env):
@@ -36,8 +36,12 @@ def main():
         rows = re.findall(r"^\| (mixed\S*)(?: \(hold-out\))? \| (linked in|preloaded) \|.*\| (\d\.\d{4}) \|", out, re.M)
         check(len(rows) == 4 and {r[0] for r in rows} == {"mixed", "mixed_mt"}, f"throughput rows: {rows}")
         check("(hold-out)" in out, "the hold-out is not marked")
+        exact_rows = re.findall(r"^\| perl \| hakmem-fast(-pgo)? \| \d{6,} \|", out, re.M)
+        check(len(exact_rows) == 2, f"hold-out program exact rows: {exact_rows}")
+        check(re.search(r"^\| perl \| hakmem-fast-pgo \| \d+ \| \d\.\d{4} \|", out, re.M) is not None,
+              "no timed hold-out program row")
         data = json.load(open(os.path.join(folder, "report.json")))
-        for key in ("coverage", "code_changes", "instructions", "throughput", "machine", "training"):
+        for key in ("coverage", "code_changes", "instructions", "throughput", "machine", "training", "holdout_programs"):
             check(key in data, f"report.json lacks {key}")
         check(data["coverage"]["functions_hit"] > 0, "the profile hit no function")
         check(os.path.exists(os.path.join(folder, "report.md")), "no report.md")
