@@ -94,7 +94,8 @@ def pgo_tests(variant):
         name = variant + "_train_test",
         size = "small",
         srcs = ["//bench:tools/run_python.sh"],
-        data = ["tests/train_test.py", "train.py", "//bench:tests/smokecheck.py", "//bench:mixed_" + twin],
+        data = ["tests/train_test.py", "train.py", "//bench:tests/smokecheck.py", "//bench:python_lib",
+                "//bench:mixed_" + twin],
         args = [
             "$(rootpath tests/train_test.py)",
             "$(rootpath train.py)",
