@@ -46,8 +46,8 @@ _BENCH_TRAINING = [
 ]
 
 # Real programs, "small" inputs (the size //bench:apps EXACT=1 uses: 0.05-0.3 s each with the
-# instrumented library, ~0.1 M mallocs each). The split puts each allocation style on both sides
-# (bench/tools/apps_table.py describes them):
+# instrumented library; sqlite and perl ~0.13 M mallocs, git 6.5 k, most of them slow-path).
+# The split puts each allocation style on both sides (bench/tools/apps_table.py describes them):
 #   trained  sqlite (database: page cache, B-tree pages, sort buffers), perl (hash and string
 #            churn, realloc growing strings), git (pack-objects: large buffers and zlib, the
 #            slow and medium paths)
@@ -56,10 +56,10 @@ _BENCH_TRAINING = [
 #            links its own allocator).
 # Not lua in training: its hook calls realloc(NULL, n) for every new block, and a profile weighted
 # towards that idiom laid realloc out against growing an existing block: held-out perl then took
-# 135 k instead of 88 k branches in hakmem (+53 %, BOLT dyno-stats of perl's own profile), while
+# 135 k instead of 88 k taken branches in hakmem (+53 %, BOLT dyno-stats of its own run), while
 # training perl leaves held-out lua where the bench-only profile had it (1.022 M vs 1.023 M;
 # docs/pgo.md, "Real programs in the profile").
-# Weights bring each program's ~0.1 M calls near a 1 M-operation bench entry, so a profile of
+# Weight 8 brings sqlite's and perl's calls near a 1 M-operation bench entry, so a profile of
 # hakmem in real programs is not drowned by Mixed's 8 M weighted operations.
 _APP_TRAINING = [
     {"name": "app_sqlite", "app": "sqlite", "weight": 8, "size": "small"},
