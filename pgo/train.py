@@ -70,7 +70,8 @@ def key_value(text, flag):
 
 def known_app(name, app, size):
     """The apps_table.App for an --app entry; TrainingError if the program cannot run here."""
-    sys.path.insert(0, BENCH_TOOLS)
+    if BENCH_TOOLS not in sys.path:
+        sys.path.insert(0, BENCH_TOOLS)
     import apps_table
     by_name = {a.name: a for a in apps_table.APPS}
     found = by_name.get(app)
@@ -155,7 +156,8 @@ def run_entry(entry, args, common_env, out_dir):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", **common_env, **entry["env"]}
     if args.profile_env:
         env[args.profile_env] = os.path.join(workdir, args.profile_pattern)
-    label = f"training entry '{entry['name']}' ({'app ' + entry['app'].name if 'app' in entry else 'workload ' + entry['workload']})"
+    what = f"app {entry['app'].name}" if "app" in entry else f"workload {entry['workload']}"
+    label = f"training entry '{entry['name']}' ({what})"
     if "app" in entry:
         run_app(entry, args, env, workdir, label)
         return checked_profiles(workdir, args.profile_suffix, label)
