@@ -20,16 +20,18 @@ def _library(v):
     return derived_library(v) if v in DERIVED_VARIANT_NAMES else "//hakmem:libhakmem_%s.so" % v
 
 def apps_args(variants):
-    """(data, args) for tools/apps.py with the preload libraries of `variants`."""
+    """(data, args) for tools/apps.py with the preload libraries of `variants` (absolute labels:
+    pgo/ and bolt/'s reports run the hold-out programs with them too)."""
     data = [
-        ":apps_inputs",
-        ":libapps_malloc_probe.so",
-        ":libapps_glibc_malloc.so",
+        "//bench:tools/apps.py",
+        "//bench:apps_inputs",
+        "//bench:libapps_malloc_probe.so",
+        "//bench:libapps_glibc_malloc.so",
     ] + [_library(v) for v in variants]
     args = [
         "--inputs=bench/programs/inputs",
-        "--probe=$(rootpath :libapps_malloc_probe.so)",
-        "--glibc-shim=$(rootpath :libapps_glibc_malloc.so)",
+        "--probe=$(rootpath //bench:libapps_malloc_probe.so)",
+        "--glibc-shim=$(rootpath //bench:libapps_glibc_malloc.so)",
     ] + ["--preload-lib=hakmem-%s=$(rootpath %s)" % (allocator_suffix(v), _library(v)) for v in variants]
     return data, args
 
@@ -59,7 +61,7 @@ def apps_tests(name):
         srcs = ["tests/apps_smoke.py"],
         main = "tests/apps_smoke.py",
         deps = [":python_lib", ":smokecheck"],
-        data = data + ["tools/apps.py"],
+        data = data,
         args = ["$(rootpath tools/apps.py)", "--",
                 "--name=apps_smoke", "--default-allocators=glibc"] + args,
         size = "medium",

@@ -12,7 +12,7 @@ input"); tools come from toolchain/llvm.bzl, flags from bolt/flags.bzl, runs fro
 
 load("//configs:variants.bzl", "DERIVED_VARIANTS")
 load("//toolchain:llvm.bzl", "BOLT_INSTR_RUNTIME", "llvm_tool")
-load("//pgo:training.bzl", "TRAINING")
+load("//pgo:training.bzl", "TRAINING", "app_entries", "bench_entries")
 load(":flags.bzl", "INSTRUMENT_FLAGS", "OPTIMIZE_FLAGS")
 
 # The tools every step action needs; the Python interpreter is the bench tools' wrapper.
@@ -68,12 +68,19 @@ def _profile_impl(ctx):
         train += ["--entry", name, workload, weight, binary.path]
         for kv in ctx.attr.entry_env.get(name, []):
             train += ["--env", name, kv]
+    apps_inputs = []
     if ctx.attr.preload:
         train.append('--set-env "LD_PRELOAD=$PWD/%s"' % instrumented.path)
+        for app in ctx.attr.app_entries:
+            train += ["--app"] + app.split(" ")
+        if ctx.attr.app_entries:
+            apps_inputs = ctx.files._apps_inputs + ctx.files._bench_python + [ctx.file._probe]
+            train += ["--app-preload", instrumented.path, "--apps-inputs=bench/programs/inputs",
+                      "--apps-probe", ctx.file._probe.path]
 
     # The instrumented copy writes prof.<pid>.fdata into its working directory (INSTRUMENT_FLAGS),
     # which the runner makes per entry; `--profile-env=` tells it no variable names the file.
-    train += ["--profile-env=", "--out-dir", runs.path]
+    train += ["--profile-env=", "--profile-suffix=.fdata", "--out-dir", runs.path]
     merge = [ctx.file._python.path] + _step_args(ctx, "merge") + [
         "--merge-fdata=" + llvm_tool("merge-fdata"),
         "--manifest=%s/manifest.json" % runs.path,
@@ -82,10 +89,11 @@ def _profile_impl(ctx):
     ]
     ctx.actions.run_shell(
         command = "set -e\n%s\n%s\n" % (" ".join(train), " ".join(merge)),
-        inputs = [instrumented, ctx.file._python, ctx.file._runner, ctx.file._step] + binaries.values(),
+        inputs = [instrumented, ctx.file._python, ctx.file._runner, ctx.file._step] + binaries.values() + apps_inputs,
         outputs = [out, ctx.outputs.log, runs],
         mnemonic = "BoltTrain",
-        progress_message = "BOLT training %s (%d runs)" % (instrumented.short_path, len(ctx.attr.entry_names)),
+        progress_message = "BOLT training %s (%d runs)" % (instrumented.short_path,
+                                                           len(ctx.attr.entry_names) + len(ctx.attr.app_entries)),
     )
     return [DefaultInfo(files = depset([out]))]
 
@@ -95,8 +103,12 @@ bolt_profile = rule(
     attrs = dict(
         _STEP_ATTRS,
         _runner = attr.label(default = "//pgo:train.py", allow_single_file = True),
+        _probe = attr.label(default = "//bench:libapps_malloc_probe.so", allow_single_file = True),
+        _apps_inputs = attr.label(default = "//bench:apps_inputs"),
+        _bench_python = attr.label(default = "//bench:python_lib"),
         instrumented = attr.label(mandatory = True, allow_single_file = True),
-        preload = attr.bool(doc = "instrumented is a library: preload it into workload_bins"),
+        preload = attr.bool(doc = "instrumented is a library: preload it into workload_bins and app_entries"),
+        app_entries = attr.string_list(doc = "'NAME APP WEIGHT SIZE' of each real-program entry (preload only)"),
         workload_bins = attr.label_keyed_string_dict(doc = "plain workload binary -> workload name"),
         entry_names = attr.string_list(),
         entry_workloads = attr.string_list(),
@@ -148,21 +160,24 @@ def _training_attrs(entries):
 
 def bolt_variant(name, library, binaries, plain_binary):
     """Derived variant `name`: libhakmem_<name>.so from `library` (trained on every TRAINING entry,
-    preloaded into the plain_binary % workload binary), and <w>_<name> from each binaries[w] (trained on the
-    entries of workload w, linked in). Intermediate targets: <out>.instr, <out>.fdata."""
+    preloaded into the plain_binary % workload binary or the real program), and <w>_<name> from
+    each binaries[w] (trained on the entries of workload w, linked in). Intermediate targets:
+    <out>.instr, <out>.fdata."""
     lib = "libhakmem_%s.so" % name
+    bench = bench_entries(TRAINING)
     bolt_instrument(name = lib + ".instr", src = library)
     bolt_profile(
         name = lib + ".fdata",
         instrumented = lib + ".instr",
         preload = True,
-        workload_bins = {plain_binary % w: w for w in sorted({e["workload"]: 1 for e in TRAINING})},
-        **_training_attrs(TRAINING)
+        workload_bins = {plain_binary % w: w for w in sorted({e["workload"]: 1 for e in bench})},
+        app_entries = ["%s %s %d %s" % (e["name"], e["app"], e["weight"], e["size"]) for e in app_entries(TRAINING)],
+        **_training_attrs(bench)
     )
     bolt_library(name = lib, src = library, profile = lib + ".fdata")
     for workload, binary in binaries.items():
         out = "%s_%s" % (workload, name)
-        entries = [e for e in TRAINING if e["workload"] == workload]
+        entries = [e for e in bench if e["workload"] == workload]
         if not entries:
             fail("bolt_variant %s: no TRAINING entry runs workload %r, so %s cannot be trained" %
                  (name, workload, out))

@@ -31,11 +31,10 @@ OPTIMIZE_FLAGS = [
     # Order functions by cache-directed sort over the profiled call graph: callers beside their
     # hot callees, all hot functions together at the start of the new .text.
     "-reorder-functions=cdsort",
-    # Move the blocks the training never ran (error paths, refills that did not happen, the
-    # slow paths) out of each function into .text.cold ...
-    "-split-functions",
-    # ... including functions that never ran at all, so the hot .text holds only hot code.
-    "-split-all-cold",
+    # No -split-functions / -split-all-cold: moving what the training never ran into .text.cold
+    # costs the programs it did not see, whose paths differ. Callgrind on held-out programs, split
+    # against not split: L1i misses +1.7 % (lua), +0.3 % (clang), +12.8 % (perl, before it joined
+    # the table), instructions within 0.02 % (docs/bolt.md, "Layout options tried").
     # Fold functions with identical code (one copy in the cache instead of two).
     "-icf=1",
     # Hot calls through the PLT become direct calls through the GOT (the library is linked with

@@ -5,7 +5,8 @@ Sections: the training table; profile coverage (functions and counters hit, hott
 from `llvm-profdata show`); code changes between FAST and FAST_PGO (per-function sizes of the
 preloadable libraries from `llvm-nm --size-sort`, instructions of the entry points from
 `llvm-objdump`); exact instructions per operation (callgrind); the interleaved throughput ratio
-FAST_PGO / FAST on Mixed and on the hold-out, linked in and preloaded, with run-to-run spread.
+FAST_PGO / FAST on Mixed and on the hold-out, linked in and preloaded, with run-to-run spread;
+the hold-out programs (pgo/holdout.py: exact instructions and I1 misses, timed verdicts).
 SMOKE=1 shrinks every run (CI checks the output's shape, not its numbers).
 """
 
@@ -19,6 +20,7 @@ import tempfile
 
 import allocators as alloc
 import benchlib as bl
+import holdout
 import instructions
 import interleave as il
 
@@ -39,6 +41,8 @@ def parse_args(argv):
     p.add_argument("--bin", action="append", default=[], help="WORKLOAD:KEY=PATH of a workload binary")
     p.add_argument("--training", action="append", default=[], help="NAME:WORKLOAD:WEIGHT:K=V,... of a TRAINING entry")
     p.add_argument("--holdout", action="append", default=[])
+    p.add_argument("--holdout-app", action="append", default=[], help="a program never trained on (HOLDOUT_APPS)")
+    p.add_argument("--apps-arg", action="append", default=[], help="one argument of the //bench:apps command")
     p.add_argument("--name", default="pgo_report")
     return p.parse_args(argv)
 
@@ -127,13 +131,13 @@ def pairs_for(bins, libs):
             (table[f"hakmem-{BASE}-preload"], table[f"hakmem-{PGO}-preload"])]
 
 
-def markdown(meta, coverage, changes, ir_rows, speed):
+def markdown(meta, coverage, changes, ir_rows, speed, programs):
     out = [f"# PGO report: FAST_PGO vs FAST ({meta['date']})", "",
            f"Load at start: `{meta['load_before']}`; at end: `{meta['load_after']}` "
            f"(timings on a loaded machine are ratios of interleaved runs, not clean figures).", "",
            "## Training table (pgo/training.bzl)", "", "| entry | workload | weight | parameters |", "|---|---|---|---|"]
     out += [f"| {t['name']} | {t['workload']} | {t['weight']} | {t['env'].replace(',', ' ')} |" for t in meta["training"]]
-    out += ["", f"Hold-out (never trained): {', '.join(meta['holdout'])}", "",
+    out += ["", f"Hold-out (never trained): {', '.join(meta['holdout'])}; programs: {', '.join(meta['holdout_apps'])}", "",
             "## Profile coverage (llvm-profdata show)", "",
             f"- functions with a record: {coverage['functions']}, executed: {coverage['functions_hit']} "
             f"({100 * coverage['functions_hit'] / coverage['functions']:.0f} %)",
@@ -163,7 +167,7 @@ def markdown(meta, coverage, changes, ir_rows, speed):
         out.append(f"| {s['workload']}{' (hold-out)' if s['workload'] in meta['holdout'] else ''} | {s['linkage']} | "
                    f"{a['median'] / 1e6:.2f} ({a['cv_pct']:.1f}) | {b['median'] / 1e6:.2f} ({b['cv_pct']:.1f}) | "
                    f"{s['ratio_median']:.4f} | {s['ratio_min']:.3f}..{s['ratio_max']:.3f} |")
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n\n" + programs
 
 
 def main(argv):
@@ -188,11 +192,13 @@ def main(argv):
             raise bl.UsageError("needs --bin for mixed and every --holdout workload")
         if not os.path.isfile(args.profile):
             raise bl.UsageError(f"profile {args.profile} does not exist")
+        if not args.holdout_app or not args.apps_arg:
+            raise bl.UsageError("needs --holdout-app and the //bench:apps command (--apps-arg)")
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
     meta = {"date": bl.machine_info([], {})["date"], "load_before": load_average(), "runs": runs,
-            "callgrind_iters": iters, "holdout": args.holdout, "smoke": smoke,
+            "callgrind_iters": iters, "holdout": args.holdout, "holdout_apps": args.holdout_app, "smoke": smoke,
             "training": [dict(zip(("name", "workload", "weight", "env"), t.split(":", 3))) for t in args.training]}
     coverage = profile_coverage(tools["llvm-profdata"], args.profile)
     changes = code_changes(tools, libs)
@@ -209,13 +215,20 @@ def main(argv):
         for linkage, (a, b) in zip(("linked in", "preloaded"), pairs_for(bins[workload], libs)):
             print(f"  {workload} {linkage}: {runs} interleaved rounds ...", file=sys.stderr, flush=True)
             speed.append({"workload": workload, "linkage": linkage, **interleaved(a, b, params, runs)})
+    apps = args.holdout_app[:1] if smoke else args.holdout_app
+    try:
+        programs, programs_json = holdout.measure(["/usr/bin/python3", "-B"] + args.apps_arg, apps, "hakmem-" + BASE,
+                                                  ["hakmem-" + PGO], folder, smoke, runs)
+    except holdout.HoldoutError as e:
+        sys.exit(f"{TOOL}: hold-out programs: {e}")
     meta["load_after"] = load_average()
     meta["machine"] = bl.machine_info(sorted({libs[BASE], libs[PGO]}), {})
-    text = markdown(meta, coverage, changes, ir_rows, speed)
+    text = markdown(meta, coverage, changes, ir_rows, speed, programs)
     with open(os.path.join(folder, "report.md"), "w") as f:
         f.write(text)
     bl.write_json(os.path.join(folder, "report.json"), {**meta, "coverage": coverage, "code_changes": changes,
-                                                         "instructions": ir_rows, "throughput": speed})
+                                                         "instructions": ir_rows, "throughput": speed,
+                                                         "holdout_programs": programs_json})
     sys.stdout.write(text)
     print(f"results: {folder}")
 

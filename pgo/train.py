@@ -3,9 +3,12 @@ turns an instrumented build into profile data, for PGO (LLVM_PROFILE_FILE, then 
 `llvm-profdata merge`) and for BOLT (any instrumented binary or preloaded library that writes its
 profile where an environment variable or the working directory says).
 
-Every entry runs in its own directory DIR/<name>; the profile variable points there. A workload
-that fails, crashes, times out or leaves no non-empty profile stops the whole run with one line
-naming the entry, the workload and the exit status: a partial profile is never merged.
+Every entry runs in its own directory DIR/<name>; the profile variable points there. An entry is
+a workload binary (--entry) or a real program of //bench:apps (--app: bench/tools/apps_table.py
+prepares its command and input, apps_run.py runs it with the --app-preload library and proves
+that library served its malloc). A run that fails, crashes, times out or leaves no non-empty profile
+(files ending in --profile-suffix anywhere under its directory: a program may change directory,
+e.g. git -C) stops the whole run with one line naming the entry: a partial profile is never merged.
 Outputs: DIR/manifest.json (entry, weight, profile files) and, with --merge-into, the merged file.
 """
 
@@ -18,6 +21,8 @@ import sys
 import tempfile
 
 TOOL = "pgo-train"
+# bench/tools beside pgo/ (in the source tree, the execroot and runfiles alike): the apps' tables.
+BENCH_TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "tools")
 
 
 class TrainingError(Exception):
@@ -28,21 +33,29 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog=TOOL, description=__doc__.split("\n\n")[0])
     p.add_argument("--entry", nargs=4, action="append", default=[], metavar=("NAME", "WORKLOAD", "WEIGHT", "BINARY"),
                    help="one training run: its name, workload, merge weight and the binary to run")
+    p.add_argument("--app", nargs=4, action="append", default=[], metavar=("NAME", "APP", "WEIGHT", "SIZE"),
+                   help="one real-program run: an app of bench/tools/apps_table.py at an input size")
+    p.add_argument("--app-preload", help="the (instrumented) library the --app programs run with preloaded")
+    p.add_argument("--apps-inputs", help="bench/programs/inputs (the apps' shipped scripts)")
+    p.add_argument("--apps-probe", help="bench's malloc probe library (proves which library served malloc)")
+    p.add_argument("--profile-suffix", default=".profraw", help="how the profile files' names end")
     p.add_argument("--env", nargs=2, action="append", default=[], metavar=("NAME", "KEY=VALUE"),
                    help="an environment setting of entry NAME (the table's env)")
     p.add_argument("--set-env", action="append", default=[], metavar="KEY=VALUE",
                    help="an environment setting of every run (e.g. LD_PRELOAD=lib.so)")
     p.add_argument("--profile-env", default="LLVM_PROFILE_FILE",
                    help="variable that names the profile output ('' = none: the binary writes into its cwd)")
-    p.add_argument("--profile-pattern", default="%p.profraw",
+    p.add_argument("--profile-pattern", default="%p-%m.profraw",
                    help="file name the profile variable gets inside the entry's directory")
     p.add_argument("--out-dir", help="where entry directories and manifest.json go (default: a temporary one)")
     p.add_argument("--merge-into", help="merge the raw profiles (weighted) into this .profdata file")
     p.add_argument("--llvm-profdata", help="llvm-profdata to merge with (from toolchain/llvm.bzl)")
     p.add_argument("--timeout", type=int, default=900, help="seconds one run may take")
     args = p.parse_args(argv)
-    if not args.entry:
-        p.error("no --entry given: the training table is empty")
+    if not args.entry and not args.app:
+        p.error("no --entry or --app given: the training table is empty")
+    if args.app and not (args.app_preload and args.apps_inputs and args.apps_probe):
+        p.error("--app needs --app-preload, --apps-inputs and --apps-probe")
     if args.merge_into and not args.llvm_profdata:
         p.error("--merge-into needs --llvm-profdata")
     return args
@@ -55,18 +68,44 @@ def key_value(text, flag):
     return key, value
 
 
+def known_app(name, app, size):
+    """The apps_table.App for an --app entry; TrainingError if the program cannot run here."""
+    if BENCH_TOOLS not in sys.path:
+        sys.path.insert(0, BENCH_TOOLS)
+    import apps_table
+    by_name = {a.name: a for a in apps_table.APPS}
+    found = by_name.get(app)
+    if found is None:
+        raise TrainingError(f"entry '{name}': unknown app '{app}'; known (bench/tools/apps_table.py):"
+                            f" {', '.join(by_name)}")
+    if found.server:
+        raise TrainingError(f"entry '{name}': app '{app}' is a server; training runs programs to completion")
+    if size not in found.sizes:
+        raise TrainingError(f"entry '{name}': app '{app}' has no size '{size}' (sizes: {', '.join(found.sizes)})")
+    if not os.access(found.binary, os.X_OK):
+        raise TrainingError(f"entry '{name}' (app {app}): {found.binary} is missing: install Debian's"
+                            f" {found.package} (./bazelw installs it)")
+    return found
+
+
 def build_entries(args):
-    """The --entry/--env arguments as a list of dicts, validated."""
+    """The --entry/--app/--env arguments as a list of dicts, validated."""
     entries, by_name = [], {}
-    for name, workload, weight, binary in args.entry:
+    items = [(n, w, wt, {"binary": b}) for n, w, wt, b in args.entry]
+    items += [(n, "app/" + a, wt, {"app": a, "size": sz}) for n, a, wt, sz in args.app]
+    for name, workload, weight, what in items:
         if name in by_name:
             raise TrainingError(f"entry '{name}' is given twice")
         if not weight.isdigit() or int(weight) < 1:
             raise TrainingError(f"entry '{name}': weight '{weight}' is not an integer >= 1")
-        if not os.path.isfile(binary) or not os.access(binary, os.X_OK):
-            raise TrainingError(f"entry '{name}' (workload {workload}): binary {binary} is missing or not executable")
-        entry = {"name": name, "workload": workload, "weight": int(weight),
-                 "binary": os.path.abspath(binary), "env": {}}
+        entry = {"name": name, "workload": workload, "weight": int(weight), "env": {}}
+        if "app" in what:
+            entry["app"] = known_app(name, what["app"], what["size"])
+            entry["size"] = what["size"]
+        elif not os.path.isfile(what["binary"]) or not os.access(what["binary"], os.X_OK):
+            raise TrainingError(f"entry '{name}' (workload {workload}): binary {what['binary']} is missing or not executable")
+        else:
+            entry["binary"] = os.path.abspath(what["binary"])
         entries.append(entry)
         by_name[name] = entry
     for name, setting in args.env:
@@ -86,6 +125,27 @@ def describe_status(rc):
     return f"exit code {rc}"
 
 
+def run_app(entry, args, env, workdir, label):
+    """Runs a real program with the --app-preload library (and the probe after it) in workdir."""
+    import apps_run
+    app = entry["app"]
+    try:
+        cmd = app.prepare(workdir, os.path.abspath(args.apps_inputs), app.sizes[entry["size"]])
+    except (OSError, subprocess.SubprocessError) as e:
+        raise TrainingError(f"{label}: preparing its input failed: {e}")
+    alloc = apps_run.Allocator("training", os.path.abspath(args.app_preload))
+    # apps_run sets LD_PRELOAD itself (the library, then the probe)
+    env = {k: v for k, v in env.items() if k != "LD_PRELOAD"}
+    env.update(HOME=workdir, TMPDIR=workdir)
+    run = apps_run.run_batch(app, cmd, alloc, os.path.abspath(args.apps_probe), workdir, env, timeout=args.timeout)
+    if run.error is not None:
+        raise TrainingError(f"{label} failed: {run.error}")
+
+
+def profile_files(workdir, suffix):
+    return sorted(os.path.join(d, f) for d, _, names in os.walk(workdir) for f in names if f.endswith(suffix))
+
+
 def run_entry(entry, args, common_env, out_dir):
     """Runs one entry in out_dir/<name>; returns its profile files (absolute paths)."""
     workdir = os.path.join(out_dir, entry["name"])
@@ -96,7 +156,11 @@ def run_entry(entry, args, common_env, out_dir):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", **common_env, **entry["env"]}
     if args.profile_env:
         env[args.profile_env] = os.path.join(workdir, args.profile_pattern)
-    label = f"training entry '{entry['name']}' (workload {entry['workload']})"
+    what = f"app {entry['app'].name}" if "app" in entry else f"workload {entry['workload']}"
+    label = f"training entry '{entry['name']}' ({what})"
+    if "app" in entry:
+        run_app(entry, args, env, workdir, label)
+        return checked_profiles(workdir, args.profile_suffix, label)
     try:
         proc = subprocess.run([entry["binary"]], cwd=workdir, env=env, capture_output=True, text=True,
                               timeout=args.timeout)
@@ -108,10 +172,13 @@ def run_entry(entry, args, common_env, out_dir):
         tail = "\n".join(proc.stderr.strip().splitlines()[-10:])
         raise TrainingError(f"{label} failed: {describe_status(proc.returncode)}"
                             + (f"\nits stderr (last lines):\n{tail}" if tail else ""))
-    files = sorted(os.path.join(workdir, f) for f in os.listdir(workdir)
-                   if os.path.isfile(os.path.join(workdir, f)))
+    return checked_profiles(workdir, args.profile_suffix, label)
+
+
+def checked_profiles(workdir, suffix, label):
+    files = profile_files(workdir, suffix)
     if not files:
-        raise TrainingError(f"{label} exited 0 but wrote no profile into {workdir}"
+        raise TrainingError(f"{label} exited 0 but wrote no profile (*{suffix}) into {workdir}"
                             " (is the binary instrumented?)")
     empty = [f for f in files if os.path.getsize(f) == 0]
     if empty:
@@ -138,8 +205,11 @@ def train(args, out_dir):
     runs = []
     for entry in entries:
         files = run_entry(entry, args, common_env, out_dir)
+        env = {"SIZE": entry["size"]} if "app" in entry else entry["env"]
+        # relative to the working directory when below it: no sandbox path in the build's logs
+        files = [os.path.relpath(f) if f.startswith(os.getcwd() + os.sep) else f for f in files]
         runs.append({"name": entry["name"], "workload": entry["workload"], "weight": entry["weight"],
-                     "env": entry["env"], "files": files})
+                     "env": env, "files": files})
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump({"profile_env": args.profile_env, "runs": runs}, f, indent=2)
         f.write("\n")
@@ -151,8 +221,10 @@ def main(argv):
     args = parse_args(argv)
     try:
         if args.out_dir:
-            os.makedirs(args.out_dir, exist_ok=True)
-            train(args, args.out_dir)
+            # absolute: every run starts in its own directory, and paths handed to it must hold there
+            out_dir = os.path.abspath(args.out_dir)
+            os.makedirs(out_dir, exist_ok=True)
+            train(args, out_dir)
         else:
             with tempfile.TemporaryDirectory(prefix="pgo-train-") as tmp:
                 train(args, tmp)

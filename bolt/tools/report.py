@@ -5,6 +5,8 @@ covered, BOLT's dyno-stats before/after, the functions the profile says are hot 
 before and after (section, span in bytes / cache lines / pages) and the cold fragments split out.
 Facts come from llvm-bolt's own log and from llvm-readelf on the files, read by perf_tools' elfinfo
 (tool path from toolchain/llvm.bzl); `--watch=FN:CALLER` reports where an always-inline function's code landed.
+With --holdout-app it then measures the hold-out programs under FAST, FAST_PGO and FAST_PGO_BOLT
+(pgo/holdout.py: exact instructions and I1 misses, timed verdicts; RUNS rounds, SMOKE=1 shrinks).
 """
 
 import argparse
@@ -12,7 +14,9 @@ import json
 import re
 import sys
 
+import benchlib as bl
 import elfinfo
+import holdout
 
 TOP = 16  # hot functions listed per output
 
@@ -133,10 +137,28 @@ def main(argv):
     p.add_argument("--output", nargs=5, action="append", default=[],
                    metavar=("NAME", "BEFORE", "AFTER", "OPT_LOG", "FDATA_LOG"))
     p.add_argument("--watch", action="append", default=[], help="FUNCTION:CALLER_IT_IS_INLINED_INTO")
+    p.add_argument("--holdout-app", action="append", default=[], help="a program never trained on (HOLDOUT_APPS)")
+    p.add_argument("--apps-arg", action="append", default=[], help="one argument of the //bench:apps command")
+    p.add_argument("--compare", default="", help="BASE,VARIANT,...: the builds the hold-out programs run under")
     args = p.parse_args(argv)
+    try:
+        smoke = bl.env_int("SMOKE", 0, 0, 1) == 1
+        runs = bl.env_int("RUNS", 2 if smoke else 10, 1, 1000)
+        folder = bl.results_dir("bolt_report") if args.holdout_app else None
+    except bl.UsageError as e:
+        bl.fail_usage("bolt-report", str(e))
     print("# BOLT report\n")
     for name, before, after, opt_log, fdata_log in args.output:
         report_one(args, name, before, after, opt_log, fdata_log)
+    if args.holdout_app:
+        builds = args.compare.split(",")
+        try:
+            text, _ = holdout.measure(["/usr/bin/python3", "-B"] + args.apps_arg, args.holdout_app, builds[0],
+                                      builds[1:], folder, smoke, runs)
+        except holdout.HoldoutError as e:
+            sys.exit(f"bolt-report: hold-out programs: {e}")
+        print(text)
+        print(f"results: {folder}")
 
 
 if __name__ == "__main__":

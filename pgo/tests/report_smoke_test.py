@@ -11,7 +11,7 @@ import sys
 from smokecheck import check, finish, python_env
 
 SECTIONS = ["## Training table", "## Profile coverage", "## What the profile changed",
-            "## Instructions per operation", "## Throughput FAST_PGO / FAST"]
+            "## Instructions per operation", "## Throughput FAST_PGO / FAST", "## Hold-out programs"]
 
 
 def run(cmd, env):
@@ -35,8 +35,14 @@ def main():
         rows = re.findall(r"^\| (mixed\S*)(?: \(hold-out\))? \| (linked in|preloaded) \|.*\| (\d\.\d{4}) \|", out, re.M)
         check(len(rows) == 4 and {r[0] for r in rows} == {"mixed", "mixed_mt"}, f"throughput rows: {rows}")
         check("(hold-out)" in out, "the hold-out is not marked")
+        # SMOKE=1 runs the first hold-out program only
+        app = next(a.split("=", 1)[1] for a in report_args if a.startswith("--holdout-app="))
+        exact_rows = re.findall(r"^\| %s \| hakmem-fast(-pgo)? \| \d{6,} \|" % app, out, re.M)
+        check(len(exact_rows) == 2, f"hold-out program {app}: exact rows {exact_rows}")
+        check(re.search(r"^\| %s \| hakmem-fast-pgo \| \d+ \| \d\.\d{4} \|" % app, out, re.M) is not None,
+              f"no timed row for hold-out program {app}")
         data = json.load(open(os.path.join(folder, "report.json")))
-        for key in ("coverage", "code_changes", "instructions", "throughput", "machine", "training"):
+        for key in ("coverage", "code_changes", "instructions", "throughput", "machine", "training", "holdout_programs"):
             check(key in data, f"report.json lacks {key}")
         check(data["coverage"]["functions_hit"] > 0, "the profile hit no function")
         check(os.path.exists(os.path.join(folder, "report.md")), "no report.md")

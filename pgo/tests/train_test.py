@@ -1,6 +1,7 @@
 """pgo/train.py on good and bad input: a real instrumented workload trains and merges into a
 profile with functions in it; a failing, crashing or profile-less workload, a missing binary and
-a malformed table each stop it with exit 1 and one error line naming the entry, never a profile.
+a malformed table, an unknown or server program each stop it with exit 1 and one error line
+naming the entry, never a profile.
 """
 
 import json
@@ -78,6 +79,16 @@ def main(argv):
                      ["'zzz'"], extra=["--env", "zzz", "ITERS=1"])
         expect_error(train, profdata, tmp, "bad workload parameter", [("p", "mixed", "1", instrumented)],
                      ["'p'", "exit code 2", "ITERS"], extra=["--env", "p", "ITERS=banana"])
+        # Real-program entries: an unknown program, a server, a size it lacks, missing companions.
+        apps = ["--app-preload", instrumented, "--apps-inputs", tmp, "--apps-probe", instrumented]
+        expect_error(train, profdata, tmp, "unknown app", [], ["'x'", "unknown app 'nope'", "sqlite"],
+                     extra=["--app", "x", "nope", "1", "small"] + apps)
+        expect_error(train, profdata, tmp, "server app", [], ["'r'", "redis", "server"],
+                     extra=["--app", "r", "redis", "1", "small"] + apps)
+        expect_error(train, profdata, tmp, "unknown size", [], ["'s'", "no size 'huge'"],
+                     extra=["--app", "s", "lua", "1", "huge"] + apps)
+        rc, _, err = run_train(train, ["--llvm-profdata", profdata, "--app", "l", "lua", "1", "small"])
+        check(rc == 2 and "--app needs --app-preload" in err, f"app without its library: exit {rc}: {err.strip()}")
         rc, _, err = run_train(train, ["--llvm-profdata", profdata])
         check(rc == 2 and "no --entry" in err, f"empty table: exit {rc}: {err.strip()}")
     finish("train_test", "train_test: every check passed")
