@@ -20,7 +20,7 @@
  *   to this many for the same owner and posts them with one CAS (snmalloc's idea), instead of one
  *   CAS per block; 0 = off. A thread that frees remotely then gets a heap of its own to hold the
  *   batch, and an owner about to carve a slab takes the batches other threads still hold for it
- *   (membarrier handshake, refill.c), so a freeing thread that sleeps strands nothing. Verdict
+ *   (membarrier handshake, remote.c), so a freeing thread that sleeps strands nothing. Verdict
  *   (docs/performance.md, "One thread allocating, two threads freeing"): 1 producer + 2 consumers
  *   of 64-byte blocks, CPU time per op -7 to -13 % (FAST) and -9 % (Standard), throughput +7 to
  *   +20 %, same RSS; NEUTRAL on one freeing thread. */
