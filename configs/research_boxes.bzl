@@ -25,6 +25,9 @@ RESEARCH_BOXES = {
     "HAK_RB_HUGE_THP_WHOLE": box([0, 1], 1, "fast", "docs/performance.md, Large blocks zeroed on allocation"),
     # On: freed 4 KiB-page spans bounded by the process's fault count before any mincore.
     "HAK_RB_HUGE_FAULT_BOUND": box([0, 1], 1, "fast", "docs/performance.md, medium_large: the resident bound without a page-table walk per free"),
+    # On: the checked variants' live state as a byte per 16-byte granule (chunks 1..2 of each
+    # SuperSlab), not a bit in the header: no locked instruction on a cross-thread free.
+    "HAK_RB_LIVE_BYTES": box([0, 1], 1, "standard", "docs/reliability.md, What each protection costs"),
     # Off: a known loss for perf_tools/calibrate to plant, never a product setting; its non-zero
     # values are the planted levels (configs/variants.bzl PLANTED_LEVELS).
     "HAK_RB_PLANTED_WORK": box([0, 1, 2, 4], 0, "fast", "docs/perf_tools.md, Calibration"),

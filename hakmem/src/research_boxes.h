@@ -74,6 +74,18 @@
 #define HAK_RB_HUGE_FAULT_BOUND 1
 #endif
 
+/* HAK_RB_LIVE_BYTES (checked variants): the live state of a block is one byte per 16-byte granule
+ *   in chunks 1..2 of its SuperSlab (which then hold no slab), not one bit in the header chunk
+ *   (check.h). malloc stores a 1 and free compares and stores a 0, with no read-modify-write of a
+ *   word shared by 64 granules: fewer instructions, no chain of loads and stores through one
+ *   word, and a free from another thread needs no locked instruction (the bitmap's `lock btr`
+ *   waits for the owner's cache line and drains the store buffer). Costs 2 of 31 block chunks
+ *   per SuperSlab (address space) and one 4 KiB map page per 64 KiB chunk in use (the bitmap:
+ *   512 bytes). Verdict: docs/reliability.md, "What each protection costs". */
+#ifndef HAK_RB_LIVE_BYTES
+#define HAK_RB_LIVE_BYTES 1
+#endif
+
 #define HAK_BLOCK_HEADER_BYTES (HAK_RB_TINY_HEADER ? 16u : 0u)
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "config.h"
 
 struct hak_heap;
 
@@ -62,7 +63,10 @@ typedef struct hak_superslab {
 _Static_assert(sizeof(hak_superslab) <= HAK_CHUNK_SIZE, "the SuperSlab header fits in chunk 0");
 
 #define HAK_SS_MAGIC 0x48414b4d454d5353ull /* "HAKMEMSS" */
-#define HAK_SS_ALL_CHUNKS 0xfffffffeu      /* chunk 0 holds this header */
+/* Chunks 1..2 hold the live byte map of a checked variant with HAK_RB_LIVE_BYTES (check.h). */
+#define HAK_LIVE_MAP_CHUNKS (HAK_LIVE_BITMAP && HAK_RB_LIVE_BYTES ? 2u : 0u)
+/* chunk 0 holds this header */
+#define HAK_SS_ALL_CHUNKS (0xfffffffeu << HAK_LIVE_MAP_CHUNKS)
 
 HAK_INLINE hak_superslab *hak_ss_of(const void *p) {
     return (hak_superslab *)((uintptr_t)p & ~(uintptr_t)HAK_SS_MASK);
