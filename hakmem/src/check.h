@@ -19,7 +19,7 @@ __attribute__((noreturn, cold)) void hak_report_fatal(const char *check, const v
                                                       const char *detail);
 __attribute__((noreturn, cold)) void hak_report_invalid_block(const void *p);
 /* The free checks the gates enable for p in slab s. local_owner: the calling thread's heap
- * when it owns s, NULL for a remote free (then the live bit is cleared atomically). */
+ * when it owns s, NULL for a remote free (with the bitmap, its bit is then cleared atomically). */
 void hak_free_run_checks(hak_heap *local_owner, hak_slab *s, void *p);
 /* Local free (h owns slab s) with the enabled checks, then the push. */
 HAK_NOINLINE void hak_free_checked(hak_heap *h, hak_slab *s, void *p);

@@ -53,7 +53,8 @@ typedef struct hak_superslab {
     struct hak_superslab *next, *prev; /* global list: partially used, or warm pool */
     uint64_t pad[4];
     hak_slab meta[HAK_CHUNKS_PER_SS];
-    /* The live bitmap (checked variants, check.h): bit g is set while the block starting
+    /* The live bitmap (checked variants with HAK_RB_LIVE_BYTES=0; the byte map lives in chunks
+     * 1..2 instead, check.h): bit g is set while the block starting
      * at granule g (16 bytes) of this SuperSlab is handed out. Written by the owning thread with
      * plain (relaxed) stores, cleared by other threads with an atomic AND (check.h). */
     uint64_t live[HAK_SS_SIZE / HAK_ALIGN / 64];
