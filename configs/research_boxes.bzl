@@ -28,6 +28,9 @@ RESEARCH_BOXES = {
     # The warm pool of empty SuperSlabs also holds up to 1/N of those in use (0: the fixed pool
     # only). Off: sqlite -22 % faults but +1.4..7 % peak RSS; the quiet timed run decides.
     "HAK_RB_SS_POOL_SCALE": box([0, 1], 0, "fast", "docs/results/2026-12-06/appsperf/NOTES.md"),
+    # On: the checked variants' live state as a byte per 16-byte granule (chunks 1..2 of each
+    # SuperSlab), not a bit in the header: no locked instruction on a cross-thread free.
+    "HAK_RB_LIVE_BYTES": box([0, 1], 1, "standard", "docs/reliability.md, What each protection costs"),
     # Off: a known loss for perf_tools/calibrate to plant, never a product setting; its non-zero
     # values are the planted levels (configs/variants.bzl PLANTED_LEVELS).
     "HAK_RB_PLANTED_WORK": box([0, 1, 2, 4], 0, "fast", "docs/perf_tools.md, Calibration"),

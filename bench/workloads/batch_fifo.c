@@ -4,15 +4,21 @@
  * other worker's, so most frees are cross-thread frees of small blocks, in bursts of one batch:
  * the shape of issue 20 (worker pools handing buffers to each other), which prodcons (one block
  * at a time, one allocating thread) does not show. ops counts allocator calls (one malloc and one
- * free per block). */
+ * free per block).
+ *
+ * CROSS=1 makes every free a cross-thread free, whatever the scheduler does: a worker frees only
+ * the oldest batch another worker posted, and waits for a spare batch when it has none. Under
+ * valgrind (one thread runs at a time) the default shape frees mostly a worker's own batches;
+ * CROSS=1 is how callgrind counts the cross-thread path exactly. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bench_common.h"
 
-enum { P_WORKERS, P_ITERS, P_BATCH, P_DEPTH, P_MIN, P_MAX, P_SEED, P_COUNT };
+enum { P_WORKERS, P_ITERS, P_BATCH, P_DEPTH, P_MIN, P_MAX, P_SEED, P_CROSS, P_COUNT };
 
 static const bench_param PARAMS[P_COUNT] = {
     [P_WORKERS] = {"WORKERS", 2, 1, 256, "threads, each allocating and freeing"},
@@ -22,11 +28,12 @@ static const bench_param PARAMS[P_COUNT] = {
     [P_MIN] = {"MIN", 8, 1, 1u << 30, "smallest block size in bytes"},
     [P_MAX] = {"MAX", 71, 1, 1u << 30, "largest block size in bytes (>= MIN)"},
     [P_SEED] = {"SEED", 1, 0, UINT64_MAX, "PRNG seed (worker w uses stream w)"},
+    [P_CROSS] = {"CROSS", 0, 0, 1, "1: free only other workers' batches (needs WORKERS >= 2)"},
 };
 
 typedef struct batch {
     struct batch *next; /* in the spare list */
-    uint64_t n;
+    uint64_t n, poster; /* poster: the worker that filled it */
     void **blocks;
     uint64_t *sizes;
 } batch;
@@ -36,8 +43,9 @@ typedef struct batch {
  * and the one it frees, the FIFO at most DEPTH between posts), and the ring as many slots. */
 typedef struct fifo {
     pthread_mutex_t lock;
+    pthread_cond_t spare_ready; /* CROSS: a batch was posted or went back to the spares, or a worker finished */
     batch **ring;
-    uint64_t cap, head, count;
+    uint64_t cap, head, count, running;
     batch *spare;
 } fifo;
 
@@ -59,19 +67,39 @@ static void free_batch(batch *b) {
     }
 }
 
+/* Removes and returns the oldest waiting batch (CROSS: the oldest not posted by `me`, or when every
+ * other worker has finished, any), or NULL. Under the lock. */
+static batch *take_oldest(fifo *f, bool cross, uint64_t me) {
+    uint64_t i = 0;
+    if (cross && f->running > 1)
+        while (i < f->count && f->ring[(f->head + i) % f->cap]->poster == me) i++;
+    if (i == f->count) return NULL;
+    batch *b = f->ring[(f->head + i) % f->cap];
+    for (; i > 0; i--) f->ring[(f->head + i) % f->cap] = f->ring[(f->head + i - 1) % f->cap];
+    f->head = (f->head + 1) % f->cap;
+    f->count--;
+    return b;
+}
+
 /* Posts b and takes a spare batch to fill next; returns the oldest batch if more than DEPTH wait
- * (to be freed by the caller, outside the lock), else NULL. */
-static batch *post(fifo *f, batch *b, uint64_t depth, batch **next) {
+ * (to be freed by the caller, outside the lock), else NULL. CROSS: waits for a spare while none is
+ * left, unless worker `me` gets a batch to free (which it then fills next). Once posted, b may be
+ * taken and refilled by another worker at once, so `me` is not read from it. */
+static batch *post(fifo *f, batch *b, uint64_t depth, bool cross, uint64_t me, batch **next) {
     pthread_mutex_lock(&f->lock);
     f->ring[(f->head + f->count++) % f->cap] = b;
-    batch *oldest = NULL;
-    if (f->count > depth) {
-        oldest = f->ring[f->head];
-        f->head = (f->head + 1) % f->cap;
-        f->count--;
+    if (cross) pthread_cond_broadcast(&f->spare_ready); /* a waiter may take b */
+    batch *oldest = f->count > depth ? take_oldest(f, cross, me) : NULL;
+    while (!f->spare && !oldest) {
+        pthread_cond_wait(&f->spare_ready, &f->lock);
+        if (f->count > depth) oldest = take_oldest(f, cross, me);
     }
-    *next = f->spare;
-    f->spare = f->spare->next;
+    if (f->spare) {
+        *next = f->spare;
+        f->spare = f->spare->next;
+    } else {
+        *next = NULL; /* filled from `oldest` once it is freed */
+    }
     pthread_mutex_unlock(&f->lock);
     return oldest;
 }
@@ -80,6 +108,14 @@ static void give_back(fifo *f, batch *b) {
     pthread_mutex_lock(&f->lock);
     b->next = f->spare;
     f->spare = b;
+    pthread_cond_broadcast(&f->spare_ready);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void finish(fifo *f) {
+    pthread_mutex_lock(&f->lock);
+    f->running--;
+    pthread_cond_broadcast(&f->spare_ready);
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -95,6 +131,7 @@ static void *worker_main(void *arg) {
     w->t_start = bench_now_sec();
     for (uint64_t i = 0; i < v[P_ITERS]; i++) {
         b->n = v[P_BATCH];
+        b->poster = w->id;
         for (uint64_t k = 0; k < b->n; k++) {
             uint64_t size = bench_rng_range(&rng, v[P_MIN], v[P_MAX]);
             void *block = malloc(size);
@@ -104,15 +141,17 @@ static void *worker_main(void *arg) {
             b->blocks[k] = block;
             b->sizes[k] = size;
         }
-        batch *oldest = post(w->f, b, v[P_DEPTH], &b);
+        batch *oldest = post(w->f, b, v[P_DEPTH], v[P_CROSS], w->id, &b);
         if (oldest) {
             free_batch(oldest);
             w->freed += oldest->n;
-            give_back(w->f, oldest);
+            if (b) give_back(w->f, oldest);
+            else b = oldest;
         }
     }
     w->t_end = bench_now_sec();
     give_back(w->f, b);
+    finish(w->f);
     return NULL;
 }
 
@@ -122,12 +161,14 @@ int main(int argc, char **argv) {
                        argc, argv, PARAMS, P_COUNT, v);
     if (v[P_MIN] > v[P_MAX]) bench_usage_error("batch_fifo", "MIN=%llu is larger than MAX=%llu",
                                                (unsigned long long)v[P_MIN], (unsigned long long)v[P_MAX]);
+    if (v[P_CROSS] && v[P_WORKERS] < 2) bench_usage_error("batch_fifo", "CROSS=1 needs WORKERS >= 2");
     uint64_t nbatches = 2 * v[P_WORKERS] + v[P_DEPTH];
-    fifo f = {.ring = calloc(nbatches, sizeof(batch *)), .cap = nbatches};
+    fifo f = {.ring = calloc(nbatches, sizeof(batch *)), .cap = nbatches, .running = v[P_WORKERS]};
     batch *all = calloc(nbatches, sizeof(batch));
     worker *workers = calloc(v[P_WORKERS], sizeof(worker));
     if (f.ring == NULL || all == NULL || workers == NULL) bench_allocator_failure("batch_fifo", "cannot allocate tables");
     pthread_mutex_init(&f.lock, NULL);
+    pthread_cond_init(&f.spare_ready, NULL);
     for (uint64_t i = 0; i < nbatches; i++) {
         all[i].blocks = calloc(v[P_BATCH], sizeof(void *));
         all[i].sizes = calloc(v[P_BATCH], sizeof(uint64_t));
@@ -172,10 +213,10 @@ int main(int argc, char **argv) {
     free(f.ring);
 
     char extra[256];
-    snprintf(extra, sizeof extra, "workers=%llu iters=%llu batch=%llu depth=%llu min=%llu max=%llu seed=%llu",
+    snprintf(extra, sizeof extra, "workers=%llu iters=%llu batch=%llu depth=%llu min=%llu max=%llu seed=%llu cross=%llu",
              (unsigned long long)v[P_WORKERS], (unsigned long long)v[P_ITERS], (unsigned long long)v[P_BATCH],
              (unsigned long long)v[P_DEPTH], (unsigned long long)v[P_MIN], (unsigned long long)v[P_MAX],
-             (unsigned long long)v[P_SEED]);
+             (unsigned long long)v[P_SEED], (unsigned long long)v[P_CROSS]);
     bench_print_result("batch_fifo", 2 * blocks, seconds, extra);
     return 0;
 }

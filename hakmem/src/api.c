@@ -8,6 +8,7 @@
 #include "front.h"
 #include "huge.h"
 #include "init.h"
+#include "remote.h"
 
 /* glibc's own allocator, for HAKMEM_FORCE_LIBC_ALLOC=1 (the same-binary baseline). */
 extern void *__libc_malloc(size_t);

@@ -2,9 +2,10 @@
  * configs/gates.def) and the one way hakmem reports misuse: a single line on stderr naming the
  * pointer, then abort.
  *
- * Free checks: the SuperSlab's live bitmap has the bit of a block's first granule set while the
- * block is handed out. malloc sets it, free tests and clears it: a clear bit, or a pointer that
- * is not 16-byte aligned, is a double free, an interior pointer or a block never handed out, and
+ * Free checks: the SuperSlab's live map (a byte per 16-byte granule, research box
+ * HAK_RB_LIVE_BYTES, or a bitmap) marks a block's first granule while the block is handed out.
+ * malloc sets the mark, free tests and clears it: a clear mark, or a pointer that is not 16-byte
+ * aligned, is a double free, an interior pointer or a block never handed out, and
  * the slow path names which. No word of the block is read, so free never waits for the
  * program's last stores into it, and a double free is caught even after the program wrote into
  * the freed block (what the former key-in-the-block design missed, docs/performance.md). */
@@ -18,11 +19,32 @@ __attribute__((noreturn, cold)) void hak_report_fatal(const char *check, const v
                                                       const char *detail);
 __attribute__((noreturn, cold)) void hak_report_invalid_block(const void *p);
 /* The free checks the gates enable for p in slab s. local_owner: the calling thread's heap
- * when it owns s, NULL for a remote free (then the live bit is cleared atomically). */
+ * when it owns s, NULL for a remote free (with the bitmap, its bit is then cleared atomically). */
 void hak_free_run_checks(hak_heap *local_owner, hak_slab *s, void *p);
 /* Local free (h owns slab s) with the enabled checks, then the push. */
 HAK_NOINLINE void hak_free_checked(hak_heap *h, hak_slab *s, void *p);
 
+#if HAK_RB_LIVE_BYTES
+/* ---- the live byte map (research box HAK_RB_LIVE_BYTES) ---------------------------------------
+ * One byte per 16-byte granule of the SuperSlab, in its chunks 1..2: 1 while the block starting
+ * there is handed out. A byte belongs to one block, so plain stores suffice on every side: only a
+ * free of that block writes its 0, so no free can clear another block's state, and two frees
+ * that race on one block can at worst both pass (a missed double free, never a false report). */
+HAK_INLINE uint8_t *hak_live_byte(const void *p) {
+    return (uint8_t *)hak_ss_of(p) + HAK_CHUNK_SIZE + ((uintptr_t)p & HAK_SS_MASK) / HAK_ALIGN;
+}
+HAK_INLINE void hak_live_set(void *p) { *hak_live_byte(p) = 1; }
+/* Free (by any thread): true, and the byte cleared, if p starts a handed-out block. Plain
+ * accesses, not relaxed atomics (the same instructions on x86), so the compiler folds the load
+ * into the compare. */
+HAK_INLINE bool hak_live_take(void *p) {
+    uint8_t *b = hak_live_byte(p);
+    if (HAK_UNLIKELY(((uintptr_t)p & (HAK_ALIGN - 1)) || *b != 1)) return false;
+    *b = 0;
+    return true;
+}
+HAK_INLINE bool hak_live_take_remote(void *p) { return hak_live_take(p); }
+#else
 /* ---- the live bitmap ---------------------------------------------------------------------- */
 HAK_INLINE uint64_t *hak_live_word(const void *p) {
     return &hak_ss_of(p)->live[((uintptr_t)p & HAK_SS_MASK) / (HAK_ALIGN * 64)];
@@ -79,6 +101,7 @@ HAK_INLINE bool hak_live_take_remote(void *p) {
     if ((uintptr_t)p & (HAK_ALIGN - 1)) return false;
     return (__atomic_fetch_and(hak_live_word(p), ~bit, __ATOMIC_RELAXED) & bit) != 0;
 }
+#endif
 
 /* Is p the first byte of a block handed out from slab s (chunk metadata of p)? The offset in the
  * slab comes from p's place in its chunk and the chunk's index in the slab (a slab starts on a

@@ -11,6 +11,7 @@
 #include "front.h"
 #include "init.h"
 #include "os.h"
+#include "remote.h"
 
 #if HAK_RB_ARRAY_CACHE
 /* The sentinel's arrays: every class's top points just above this NULL, so pop finds nothing,

@@ -51,13 +51,9 @@ void *hak_exit_heap_alloc(uint32_t cls);
 void *hak_cache_refill(hak_heap *h, uint32_t cls);
 /* The cache of cls is full (array) or one past full (list): flushes half of it to the slabs. */
 void hak_cache_overflow(hak_heap *h, uint32_t cls);
-void hak_remote_free(hak_slab *s, void *p);
-/* Research box HAK_RB_REMOTE_BATCH. flush: posts the calling thread's pending batch (h is its
- * heap). reclaim: moves the batches other threads hold for heap h (the caller's) into h's inbox;
- * true if it found any. batch_init: at start-up; batching stays off if it returns false. */
-void hak_remote_batch_flush(hak_heap *h);
-bool hak_remote_batch_reclaim(hak_heap *h);
-bool hak_remote_batch_init(void);
+/* Returns block p (of a slab h owns) to its slab's free list; releases a slab it empties. */
+void hak_slab_put(hak_heap *h, void *p);
+/* Remote frees (inbox, batches): remote.h. */
 /* Calls fn(heap, arg) for every heap ever created, under the heap lock. */
 void hak_heaps_for_each(void (*fn)(hak_heap *, void *), void *arg);
 void hak_heap_flush(hak_heap *h);

@@ -56,7 +56,7 @@ void hak_os_note_huge(bool ok);
 
 /* membarrier(2), private expedited: registers the process once (false if the kernel refuses),
  * then makes every running thread of the process execute a full memory barrier before
- * returning. The asymmetric fence of the remote-free batches' reclaim (refill.c). */
+ * returning. The asymmetric fence of the remote-free batches' reclaim (remote.c). */
 bool hak_os_membarrier_register(void);
 void hak_os_membarrier(void);
 

@@ -20,7 +20,7 @@
  *   to this many for the same owner and posts them with one CAS (snmalloc's idea), instead of one
  *   CAS per block; 0 = off. A thread that frees remotely then gets a heap of its own to hold the
  *   batch, and an owner about to carve a slab takes the batches other threads still hold for it
- *   (membarrier handshake, refill.c), so a freeing thread that sleeps strands nothing. Verdict
+ *   (membarrier handshake, remote.c), so a freeing thread that sleeps strands nothing. Verdict
  *   (docs/performance.md, "One thread allocating, two threads freeing"): 1 producer + 2 consumers
  *   of 64-byte blocks, CPU time per op -7 to -13 % (FAST) and -9 % (Standard), throughput +7 to
  *   +20 %, same RSS; NEUTRAL on one freeing thread. */
@@ -78,12 +78,23 @@
  *   1/N of the SuperSlabs in use, when that is more than HAKMEM_SS_WARM_POOL; what is beyond the
  *   fixed pool goes back to the OS once idle for HAKMEM_HUGE_PURGE_MS, or before a huge mapping
  *   faults fresh pages (superslab.c). A program that frees a large part of its heap and allocates
- *   it again (sqlite: DELETE, VACUUM) then reuses pages it already faulted in. Measured
- *   (docs/results/2026-12-06/appsperf/NOTES.md): N=1 sqlite minor faults 49 877 -> 38 955 (-22 %),
- *   SuperSlab mmaps 100 -> 77, other apps unchanged; but sqlite's peak RSS +1.4 to +7 % (148 ->
- *   150..159 MiB, varying with timing): off until a quiet timed run weighs the two. */
+ *   it again (sqlite: DELETE, VACUUM) then reuses pages it already faulted in, at the price of a
+ *   higher peak RSS: off until a quiet timed run weighs the two (measured:
+ *   docs/results/2026-12-06/appsperf/NOTES.md). */
 #ifndef HAK_RB_SS_POOL_SCALE
 #define HAK_RB_SS_POOL_SCALE 0
+#endif
+
+/* HAK_RB_LIVE_BYTES (checked variants): the live state of a block is one byte per 16-byte granule
+ *   in chunks 1..2 of its SuperSlab (which then hold no slab), not one bit in the header chunk
+ *   (check.h). malloc stores a 1 and free compares and stores a 0, with no read-modify-write of a
+ *   word shared by 64 granules: fewer instructions, no chain of loads and stores through one
+ *   word, and a free from another thread needs no locked instruction (the bitmap's `lock btr`
+ *   waits for the owner's cache line and drains the store buffer). Costs 2 of 31 block chunks
+ *   per SuperSlab (address space) and one 4 KiB map page per 64 KiB chunk in use (the bitmap:
+ *   512 bytes). Verdict: docs/reliability.md, "What each protection costs". */
+#ifndef HAK_RB_LIVE_BYTES
+#define HAK_RB_LIVE_BYTES 1
 #endif
 
 #define HAK_BLOCK_HEADER_BYTES (HAK_RB_TINY_HEADER ? 16u : 0u)

@@ -169,7 +169,10 @@ static void slab_init(hak_superslab *ss, uint32_t first, struct hak_heap *owner,
         m->chunks = (uint8_t)k;
         __atomic_store_n(&m->owner, owner, __ATOMIC_RELEASE);
     }
-    if (HAK_LIVE_BITMAP) /* no block of the new slab is handed out yet */
+    /* No block of the new slab is handed out yet. The byte map needs no clearing: a slab is
+     * released only when none of its blocks is out, so every byte it set is 0 again (and a new
+     * SuperSlab is zero), and clearing 4 KiB per chunk would fault in map pages for nothing. */
+    if (HAK_LIVE_BITMAP && !HAK_RB_LIVE_BYTES)
         memset(&ss->live[(size_t)first * HAK_LIVE_WORDS_PER_CHUNK], 0,
                (size_t)k * HAK_LIVE_WORDS_PER_CHUNK * sizeof(uint64_t));
     hak_slab *head = &ss->meta[first];

@@ -77,7 +77,8 @@ typedef struct hak_superslab {
     uint64_t warm_since; /* when it entered the warm pool (hak_os_now_ns) */
     uint64_t pad[3];
     hak_slab meta[HAK_CHUNKS_PER_SS];
-    /* The live bitmap (checked variants, check.h): bit g is set while the block starting
+    /* The live bitmap (checked variants with HAK_RB_LIVE_BYTES=0; the byte map lives in chunks
+     * 1..2 instead, check.h): bit g is set while the block starting
      * at granule g (16 bytes) of this SuperSlab is handed out. Written by the owning thread with
      * plain (relaxed) stores, cleared by other threads with an atomic AND (check.h). */
     uint64_t live[HAK_SS_SIZE / HAK_ALIGN / 64];
@@ -87,7 +88,10 @@ typedef struct hak_superslab {
 _Static_assert(sizeof(hak_superslab) <= HAK_CHUNK_SIZE, "the SuperSlab header fits in chunk 0");
 
 #define HAK_SS_MAGIC 0x48414b4d454d5353ull /* "HAKMEMSS" */
-#define HAK_SS_ALL_CHUNKS 0xfffffffeu      /* chunk 0 holds this header */
+/* Chunks 1..2 hold the live byte map of a checked variant with HAK_RB_LIVE_BYTES (check.h). */
+#define HAK_LIVE_MAP_CHUNKS (HAK_LIVE_BITMAP && HAK_RB_LIVE_BYTES ? 2u : 0u)
+/* chunk 0 holds this header */
+#define HAK_SS_ALL_CHUNKS (0xfffffffeu << HAK_LIVE_MAP_CHUNKS)
 
 /* OBSERVE's counters, per heap, summed over all heaps at exit (HAKMEM_STATS=1). Plain
  * increments by the owner thread: the sum is exact once the threads are quiet. */
