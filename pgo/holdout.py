@@ -37,8 +37,9 @@ def _run_apps(apps_cmd, env, folder):
 
 def exact(apps_cmd, apps, allocators, size, folder):
     """{app: {allocator: {"Ir": n, "I1mr": n}}} from one EXACT=1 run of apps.py."""
-    _run_apps(apps_cmd, {"EXACT": "1", "SIZE": size, "APPS": ",".join(apps),
-                         "ALLOCATORS": ",".join(allocators)}, folder)
+    _run_apps(
+        apps_cmd, {"EXACT": "1", "SIZE": size, "APPS": ",".join(apps), "ALLOCATORS": ",".join(allocators)}, folder
+    )
     with open(os.path.join(folder, "exact.json")) as f:
         rows = json.load(f)["exact"]
     table = {}
@@ -50,8 +51,11 @@ def exact(apps_cmd, apps, allocators, size, folder):
 def timed(apps_cmd, apps, base, variants, runs, size, folder):
     """Per app and variant: median CPU ratio variant / base over paired rounds, its interval and
     verdict; plus the geometric mean of the ratios per variant."""
-    _run_apps(apps_cmd, {"RUNS": str(runs), "SIZE": size, "APPS": ",".join(apps),
-                         "ALLOCATORS": ",".join([base] + variants)}, folder)
+    _run_apps(
+        apps_cmd,
+        {"RUNS": str(runs), "SIZE": size, "APPS": ",".join(apps), "ALLOCATORS": ",".join([base] + variants)},
+        folder,
+    )
     with open(os.path.join(folder, "summary.json")) as f:
         runs_done = [r for r in json.load(f)["runs"] if r["error"] is None]
     rows, geo = [], {}
@@ -68,19 +72,32 @@ def timed(apps_cmd, apps, base, variants, runs, size, folder):
             verdict = il.verdict(c["delta_median_ci95"], "build")[0] if len(rounds) >= MIN_ROUNDS else f"n<{MIN_ROUNDS}"
             ratio = statistics.median(var_cpu) / statistics.median(base_cpu)
             ratios.append(ratio)
-            rows.append({"app": app, "variant": v, "rounds": len(rounds), "cpu_ratio": ratio,
-                         "speedup_pct": c["delta_median_pct"], "speedup_ci95": c["delta_median_ci95"],
-                         "verdict": verdict})
+            rows.append(
+                {
+                    "app": app,
+                    "variant": v,
+                    "rounds": len(rounds),
+                    "cpu_ratio": ratio,
+                    "speedup_pct": c["delta_median_pct"],
+                    "speedup_ci95": c["delta_median_ci95"],
+                    "verdict": verdict,
+                }
+            )
         if ratios:
             geo[v] = math.exp(statistics.fmean(math.log(x) for x in ratios))
     return rows, geo
 
 
 def markdown(base, variants, exact_table, timed_rows, geo, meta):
-    out = [f"## Hold-out programs ({', '.join(meta['apps'])}; never trained on)", "",
-           f"Exact (callgrind, size {meta['exact_size']}): instructions and simulated L1i misses per run; "
-           f"change against {base}.", "",
-           "| program | build | instructions | change | I1 misses | change |", "|---|---|---:|---:|---:|---:|"]
+    out = [
+        f"## Hold-out programs ({', '.join(meta['apps'])}; never trained on)",
+        "",
+        f"Exact (callgrind, size {meta['exact_size']}): instructions and simulated L1i misses per run; "
+        f"change against {base}.",
+        "",
+        "| program | build | instructions | change | I1 misses | change |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for app, by_alloc in exact_table.items():
         ref = by_alloc.get(base)
         for alloc in [base] + variants:
@@ -90,15 +107,21 @@ def markdown(base, variants, exact_table, timed_rows, geo, meta):
             d_ir = f"{100 * (x['Ir'] / ref['Ir'] - 1):+.3f} %" if ref and alloc != base else ""
             d_i1 = f"{100 * (x['I1mr'] / ref['I1mr'] - 1):+.2f} %" if ref and ref["I1mr"] and alloc != base else ""
             out.append(f"| {app} | {alloc} | {x['Ir']} | {d_ir} | {x['I1mr']} | {d_i1} |")
-    out += ["", f"Timed ({meta['runs']} interleaved rounds, size {meta['timed_size']}; CPU time of the build / {base}'s "
-            "in the same round; verdict of interleave.verdict, build-level threshold: GO = faster by >= 0.5 % "
-            "over the whole 95 % interval). Timings are only worth reading from a quiet machine.", "",
-            "| program | build | rounds | CPU ratio (median) | speed-up % [95 % interval] | verdict |",
-            "|---|---|---:|---:|---|---|"]
+    out += [
+        "",
+        f"Timed ({meta['runs']} interleaved rounds, size {meta['timed_size']}; CPU time of the build / {base}'s "
+        "in the same round; verdict of interleave.verdict, build-level threshold: GO = faster by >= 0.5 % "
+        "over the whole 95 % interval). Timings are only worth reading from a quiet machine.",
+        "",
+        "| program | build | rounds | CPU ratio (median) | speed-up % [95 % interval] | verdict |",
+        "|---|---|---:|---:|---|---|",
+    ]
     for r in timed_rows:
         lo, hi = r["speedup_ci95"]
-        out.append(f"| {r['app']} | {r['variant']} | {r['rounds']} | {r['cpu_ratio']:.4f} | "
-                   f"{r['speedup_pct']:+.2f} [{lo:+.2f}, {hi:+.2f}] | {r['verdict']} |")
+        out.append(
+            f"| {r['app']} | {r['variant']} | {r['rounds']} | {r['cpu_ratio']:.4f} | "
+            f"{r['speedup_pct']:+.2f} [{lo:+.2f}, {hi:+.2f}] | {r['verdict']} |"
+        )
     out += [""] + [f"Geometric mean of the CPU ratios, {v} / {base}: {g:.4f}" for v, g in geo.items()]
     return "\n".join(out) + "\n"
 

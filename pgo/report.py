@@ -64,11 +64,19 @@ def profile_coverage(profdata, profile):
     """Functions and counters (blocks) of the profile, how many were hit, and the hottest ones."""
     text = run_tool([profdata, "show", "--text", "--all-functions", profile])
     functions = []
-    for m in re.finditer(r"^(\S+)\n# Func Hash:\n\d+\n# Num Counters:\n(\d+)\n# Counter Values:\n((?:\d+\n)*)",
-                         text, re.M):
+    for m in re.finditer(
+        r"^(\S+)\n# Func Hash:\n\d+\n# Num Counters:\n(\d+)\n# Counter Values:\n((?:\d+\n)*)", text, re.M
+    ):
         counts = [int(c) for c in m.group(3).split()]
-        functions.append({"name": m.group(1), "counters": len(counts), "hit": sum(1 for c in counts if c),
-                          "entry": counts[0] if counts else 0, "max": max(counts, default=0)})
+        functions.append(
+            {
+                "name": m.group(1),
+                "counters": len(counts),
+                "hit": sum(1 for c in counts if c),
+                "entry": counts[0] if counts else 0,
+                "max": max(counts, default=0),
+            }
+        )
     if not functions:
         sys.exit(f"{TOOL}: no function records in {profile}")
     return {
@@ -98,13 +106,26 @@ def instruction_count(objdump, lib, symbol):
 
 def code_changes(tools, libs):
     base, pgo = symbol_sizes(tools["llvm-nm"], libs[BASE]), symbol_sizes(tools["llvm-nm"], libs[PGO])
-    changed = [{"function": f, BASE: base.get(f), PGO: pgo.get(f)} for f in sorted(set(base) | set(pgo))
-               if base.get(f) != pgo.get(f)]
+    changed = [
+        {"function": f, BASE: base.get(f), PGO: pgo.get(f)}
+        for f in sorted(set(base) | set(pgo))
+        if base.get(f) != pgo.get(f)
+    ]
     changed.sort(key=lambda r: -abs((r[PGO] or 0) - (r[BASE] or 0)))
-    entries = [{"function": s, BASE: instruction_count(tools["llvm-objdump"], libs[BASE], s),
-                PGO: instruction_count(tools["llvm-objdump"], libs[PGO], s)} for s in ENTRY_POINTS]
-    return {"text_bytes": {BASE: sum(base.values()), PGO: sum(pgo.values())},
-            "functions": {BASE: len(base), PGO: len(pgo)}, "changed": changed, "entry_points": entries}
+    entries = [
+        {
+            "function": s,
+            BASE: instruction_count(tools["llvm-objdump"], libs[BASE], s),
+            PGO: instruction_count(tools["llvm-objdump"], libs[PGO], s),
+        }
+        for s in ENTRY_POINTS
+    ]
+    return {
+        "text_bytes": {BASE: sum(base.values()), PGO: sum(pgo.values())},
+        "functions": {BASE: len(base), PGO: len(pgo)},
+        "changed": changed,
+        "entry_points": entries,
+    }
 
 
 def interleaved(a, b, params, runs):
@@ -116,57 +137,101 @@ def interleaved(a, b, params, runs):
         if reported[x.name] != x.expect:
             sys.exit(f"{TOOL}: {x.name}: the binary reports allocator={reported[x.name]}, expected {x.expect}")
     ratios = [q / p for p, q in zip(series[a.name], series[b.name])]
-    return {"a": a.name, "b": b.name, "runs": runs,
-            "a_stats": bl.summarize([v * 1e6 for v in series[a.name]]),
-            "b_stats": bl.summarize([v * 1e6 for v in series[b.name]]),
-            "ratio_median": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
-            "compare": il.compare(series[a.name], series[b.name])}
+    return {
+        "a": a.name,
+        "b": b.name,
+        "runs": runs,
+        "a_stats": bl.summarize([v * 1e6 for v in series[a.name]]),
+        "b_stats": bl.summarize([v * 1e6 for v in series[b.name]]),
+        "ratio_median": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "compare": il.compare(series[a.name], series[b.name]),
+    }
 
 
 def pairs_for(bins, libs):
     """(linked-in pair, preloaded pair) of Allocator objects for one workload's binaries."""
-    table = {x.name: x for x in alloc.known_allocators(
-        bins, {"hakmem-" + BASE: libs[BASE], "hakmem-" + PGO: libs[PGO]})}
-    return [(table["hakmem-" + BASE], table["hakmem-" + PGO]),
-            (table[f"hakmem-{BASE}-preload"], table[f"hakmem-{PGO}-preload"])]
+    table = {
+        x.name: x for x in alloc.known_allocators(bins, {"hakmem-" + BASE: libs[BASE], "hakmem-" + PGO: libs[PGO]})
+    }
+    return [
+        (table["hakmem-" + BASE], table["hakmem-" + PGO]),
+        (table[f"hakmem-{BASE}-preload"], table[f"hakmem-{PGO}-preload"]),
+    ]
 
 
 def markdown(meta, coverage, changes, ir_rows, speed, programs):
-    out = [f"# PGO report: FAST_PGO vs FAST ({meta['date']})", "",
-           f"Load at start: `{meta['load_before']}`; at end: `{meta['load_after']}` "
-           f"(timings on a loaded machine are ratios of interleaved runs, not clean figures).", "",
-           "## Training table (pgo/training.bzl)", "", "| entry | workload | weight | parameters |", "|---|---|---|---|"]
-    out += [f"| {t['name']} | {t['workload']} | {t['weight']} | {t['env'].replace(',', ' ')} |" for t in meta["training"]]
-    out += ["", f"Hold-out (never trained): {', '.join(meta['holdout'])}; programs: {', '.join(meta['holdout_apps'])}", "",
-            "## Profile coverage (llvm-profdata show)", "",
-            f"- functions with a record: {coverage['functions']}, executed: {coverage['functions_hit']} "
-            f"({100 * coverage['functions_hit'] / coverage['functions']:.0f} %)",
-            f"- counters (regions/blocks): {coverage['counters']}, non-zero: {coverage['counters_hit']} "
-            f"({100 * coverage['counters_hit'] / coverage['counters']:.0f} %)", "",
-            "| hottest functions | entry count | max counter |", "|---|---:|---:|"]
+    out = [
+        f"# PGO report: FAST_PGO vs FAST ({meta['date']})",
+        "",
+        f"Load at start: `{meta['load_before']}`; at end: `{meta['load_after']}` "
+        f"(timings on a loaded machine are ratios of interleaved runs, not clean figures).",
+        "",
+        "## Training table (pgo/training.bzl)",
+        "",
+        "| entry | workload | weight | parameters |",
+        "|---|---|---|---|",
+    ]
+    out += [
+        f"| {t['name']} | {t['workload']} | {t['weight']} | {t['env'].replace(',', ' ')} |" for t in meta["training"]
+    ]
+    out += [
+        "",
+        f"Hold-out (never trained): {', '.join(meta['holdout'])}; programs: {', '.join(meta['holdout_apps'])}",
+        "",
+        "## Profile coverage (llvm-profdata show)",
+        "",
+        f"- functions with a record: {coverage['functions']}, executed: {coverage['functions_hit']} "
+        f"({100 * coverage['functions_hit'] / coverage['functions']:.0f} %)",
+        f"- counters (regions/blocks): {coverage['counters']}, non-zero: {coverage['counters_hit']} "
+        f"({100 * coverage['counters_hit'] / coverage['counters']:.0f} %)",
+        "",
+        "| hottest functions | entry count | max counter |",
+        "|---|---:|---:|",
+    ]
     out += [f"| `{f['name']}` | {f['entry']} | {f['max']} |" for f in coverage["top"]]
     tb = changes["text_bytes"]
-    out += ["", "## What the profile changed (libhakmem_fast.so vs libhakmem_fast_pgo.so)", "",
-            f"- text symbols: {changes['functions'][BASE]} -> {changes['functions'][PGO]}; "
-            f"their bytes: {tb[BASE]} -> {tb[PGO]} ({100 * (tb[PGO] - tb[BASE]) / tb[BASE]:+.1f} %)", "",
-            "| entry point | instructions FAST | FAST_PGO |", "|---|---:|---:|"]
+    out += [
+        "",
+        "## What the profile changed (libhakmem_fast.so vs libhakmem_fast_pgo.so)",
+        "",
+        f"- text symbols: {changes['functions'][BASE]} -> {changes['functions'][PGO]}; "
+        f"their bytes: {tb[BASE]} -> {tb[PGO]} ({100 * (tb[PGO] - tb[BASE]) / tb[BASE]:+.1f} %)",
+        "",
+        "| entry point | instructions FAST | FAST_PGO |",
+        "|---|---:|---:|",
+    ]
     out += [f"| `{e['function']}` | {e[BASE]} | {e[PGO]} |" for e in changes["entry_points"]]
     out += ["", "| function (size changed or only in one) | bytes FAST | FAST_PGO |", "|---|---:|---:|"]
-    out += [f"| `{c['function']}` | {c[BASE] if c[BASE] is not None else '-'} | {c[PGO] if c[PGO] is not None else '-'} |"
-            for c in changes["changed"][:25]]
+    out += [
+        f"| `{c['function']}` | {c[BASE] if c[BASE] is not None else '-'} | {c[PGO] if c[PGO] is not None else '-'} |"
+        for c in changes["changed"][:25]
+    ]
     if len(changes["changed"]) > 25:
         out.append(f"| ({len(changes['changed']) - 25} more in report.json) | | |")
-    out += ["", f"## Instructions per operation (callgrind, exact; mixed, ITERS {meta['callgrind_iters']})", "",
-            "| allocator | Ir/op |", "|---|---:|"]
+    out += [
+        "",
+        f"## Instructions per operation (callgrind, exact; mixed, ITERS {meta['callgrind_iters']})",
+        "",
+        "| allocator | Ir/op |",
+        "|---|---:|",
+    ]
     out += [f"| {r['allocator']} | {r['ir_per_op']:.2f} |" for r in ir_rows]
-    out += ["", f"## Throughput FAST_PGO / FAST (interleaved, order rotating, {meta['runs']} rounds after 1 warm-up)", "",
-            "| workload | linkage | FAST median M ops/s (CV %) | FAST_PGO median (CV %) | ratio median | ratio min..max |",
-            "|---|---|---:|---:|---:|---:|"]
+    out += [
+        "",
+        f"## Throughput FAST_PGO / FAST (interleaved, order rotating, {meta['runs']} rounds after 1 warm-up)",
+        "",
+        "| workload | linkage | FAST median M ops/s (CV %) | FAST_PGO median (CV %) | ratio median | ratio min..max |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for s in speed:
         a, b = s["a_stats"], s["b_stats"]
-        out.append(f"| {s['workload']}{' (hold-out)' if s['workload'] in meta['holdout'] else ''} | {s['linkage']} | "
-                   f"{a['median'] / 1e6:.2f} ({a['cv_pct']:.1f}) | {b['median'] / 1e6:.2f} ({b['cv_pct']:.1f}) | "
-                   f"{s['ratio_median']:.4f} | {s['ratio_min']:.3f}..{s['ratio_max']:.3f} |")
+        out.append(
+            f"| {s['workload']}{' (hold-out)' if s['workload'] in meta['holdout'] else ''} | {s['linkage']} | "
+            f"{a['median'] / 1e6:.2f} ({a['cv_pct']:.1f}) | {b['median'] / 1e6:.2f} ({b['cv_pct']:.1f}) | "
+            f"{s['ratio_median']:.4f} | {s['ratio_min']:.3f}..{s['ratio_max']:.3f} |"
+        )
     return "\n".join(out) + "\n\n" + programs
 
 
@@ -197,9 +262,16 @@ def main(argv):
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
-    meta = {"date": bl.machine_info([], {})["date"], "load_before": load_average(), "runs": runs,
-            "callgrind_iters": iters, "holdout": args.holdout, "holdout_apps": args.holdout_app, "smoke": smoke,
-            "training": [dict(zip(("name", "workload", "weight", "env"), t.split(":", 3))) for t in args.training]}
+    meta = {
+        "date": bl.machine_info([], {})["date"],
+        "load_before": load_average(),
+        "runs": runs,
+        "callgrind_iters": iters,
+        "holdout": args.holdout,
+        "holdout_apps": args.holdout_app,
+        "smoke": smoke,
+        "training": [dict(zip(("name", "workload", "weight", "env"), t.split(":", 3))) for t in args.training],
+    }
     coverage = profile_coverage(tools["llvm-profdata"], args.profile)
     changes = code_changes(tools, libs)
     print("  callgrind ...", file=sys.stderr, flush=True)
@@ -217,8 +289,9 @@ def main(argv):
             speed.append({"workload": workload, "linkage": linkage, **interleaved(a, b, params, runs)})
     apps = args.holdout_app[:1] if smoke else args.holdout_app
     try:
-        programs, programs_json = holdout.measure(["/usr/bin/python3", "-B"] + args.apps_arg, apps, "hakmem-" + BASE,
-                                                  ["hakmem-" + PGO], folder, smoke, runs)
+        programs, programs_json = holdout.measure(
+            ["/usr/bin/python3", "-B"] + args.apps_arg, apps, "hakmem-" + BASE, ["hakmem-" + PGO], folder, smoke, runs
+        )
     except holdout.HoldoutError as e:
         sys.exit(f"{TOOL}: hold-out programs: {e}")
     meta["load_after"] = load_average()
@@ -226,9 +299,17 @@ def main(argv):
     text = markdown(meta, coverage, changes, ir_rows, speed, programs)
     with open(os.path.join(folder, "report.md"), "w") as f:
         f.write(text)
-    bl.write_json(os.path.join(folder, "report.json"), {**meta, "coverage": coverage, "code_changes": changes,
-                                                         "instructions": ir_rows, "throughput": speed,
-                                                         "holdout_programs": programs_json})
+    bl.write_json(
+        os.path.join(folder, "report.json"),
+        {
+            **meta,
+            "coverage": coverage,
+            "code_changes": changes,
+            "instructions": ir_rows,
+            "throughput": speed,
+            "holdout_programs": programs_json,
+        },
+    )
     sys.stdout.write(text)
     print(f"results: {folder}")
 

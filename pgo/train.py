@@ -31,22 +31,51 @@ class TrainingError(Exception):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog=TOOL, description=__doc__.split("\n\n")[0])
-    p.add_argument("--entry", nargs=4, action="append", default=[], metavar=("NAME", "WORKLOAD", "WEIGHT", "BINARY"),
-                   help="one training run: its name, workload, merge weight and the binary to run")
-    p.add_argument("--app", nargs=4, action="append", default=[], metavar=("NAME", "APP", "WEIGHT", "SIZE"),
-                   help="one real-program run: an app of bench/tools/apps_table.py at an input size")
+    p.add_argument(
+        "--entry",
+        nargs=4,
+        action="append",
+        default=[],
+        metavar=("NAME", "WORKLOAD", "WEIGHT", "BINARY"),
+        help="one training run: its name, workload, merge weight and the binary to run",
+    )
+    p.add_argument(
+        "--app",
+        nargs=4,
+        action="append",
+        default=[],
+        metavar=("NAME", "APP", "WEIGHT", "SIZE"),
+        help="one real-program run: an app of bench/tools/apps_table.py at an input size",
+    )
     p.add_argument("--app-preload", help="the (instrumented) library the --app programs run with preloaded")
     p.add_argument("--apps-inputs", help="bench/programs/inputs (the apps' shipped scripts)")
     p.add_argument("--apps-probe", help="bench's malloc probe library (proves which library served malloc)")
     p.add_argument("--profile-suffix", default=".profraw", help="how the profile files' names end")
-    p.add_argument("--env", nargs=2, action="append", default=[], metavar=("NAME", "KEY=VALUE"),
-                   help="an environment setting of entry NAME (the table's env)")
-    p.add_argument("--set-env", action="append", default=[], metavar="KEY=VALUE",
-                   help="an environment setting of every run (e.g. LD_PRELOAD=lib.so)")
-    p.add_argument("--profile-env", default="LLVM_PROFILE_FILE",
-                   help="variable that names the profile output ('' = none: the binary writes into its cwd)")
-    p.add_argument("--profile-pattern", default="%p-%m.profraw",
-                   help="file name the profile variable gets inside the entry's directory")
+    p.add_argument(
+        "--env",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "KEY=VALUE"),
+        help="an environment setting of entry NAME (the table's env)",
+    )
+    p.add_argument(
+        "--set-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment setting of every run (e.g. LD_PRELOAD=lib.so)",
+    )
+    p.add_argument(
+        "--profile-env",
+        default="LLVM_PROFILE_FILE",
+        help="variable that names the profile output ('' = none: the binary writes into its cwd)",
+    )
+    p.add_argument(
+        "--profile-pattern",
+        default="%p-%m.profraw",
+        help="file name the profile variable gets inside the entry's directory",
+    )
     p.add_argument("--out-dir", help="where entry directories and manifest.json go (default: a temporary one)")
     p.add_argument("--merge-into", help="merge the raw profiles (weighted) into this .profdata file")
     p.add_argument("--llvm-profdata", help="llvm-profdata to merge with (from toolchain/llvm.bzl)")
@@ -73,18 +102,22 @@ def known_app(name, app, size):
     if BENCH_TOOLS not in sys.path:
         sys.path.insert(0, BENCH_TOOLS)
     import apps_table
+
     by_name = {a.name: a for a in apps_table.APPS}
     found = by_name.get(app)
     if found is None:
-        raise TrainingError(f"entry '{name}': unknown app '{app}'; known (bench/tools/apps_table.py):"
-                            f" {', '.join(by_name)}")
+        raise TrainingError(
+            f"entry '{name}': unknown app '{app}'; known (bench/tools/apps_table.py):" f" {', '.join(by_name)}"
+        )
     if found.server:
         raise TrainingError(f"entry '{name}': app '{app}' is a server; training runs programs to completion")
     if size not in found.sizes:
         raise TrainingError(f"entry '{name}': app '{app}' has no size '{size}' (sizes: {', '.join(found.sizes)})")
     if not os.access(found.binary, os.X_OK):
-        raise TrainingError(f"entry '{name}' (app {app}): {found.binary} is missing: install Debian's"
-                            f" {found.package} (./bazelw installs it)")
+        raise TrainingError(
+            f"entry '{name}' (app {app}): {found.binary} is missing: install Debian's"
+            f" {found.package} (./bazelw installs it)"
+        )
     return found
 
 
@@ -103,7 +136,9 @@ def build_entries(args):
             entry["app"] = known_app(name, what["app"], what["size"])
             entry["size"] = what["size"]
         elif not os.path.isfile(what["binary"]) or not os.access(what["binary"], os.X_OK):
-            raise TrainingError(f"entry '{name}' (workload {workload}): binary {what['binary']} is missing or not executable")
+            raise TrainingError(
+                f"entry '{name}' (workload {workload}): binary {what['binary']} is missing or not executable"
+            )
         else:
             entry["binary"] = os.path.abspath(what["binary"])
         entries.append(entry)
@@ -128,6 +163,7 @@ def describe_status(rc):
 def run_app(entry, args, env, workdir, label):
     """Runs a real program with the --app-preload library (and the probe after it) in workdir."""
     import apps_run
+
     app = entry["app"]
     try:
         cmd = app.prepare(workdir, os.path.abspath(args.apps_inputs), app.sizes[entry["size"]])
@@ -162,24 +198,28 @@ def run_entry(entry, args, common_env, out_dir):
         run_app(entry, args, env, workdir, label)
         return checked_profiles(workdir, args.profile_suffix, label)
     try:
-        proc = subprocess.run([entry["binary"]], cwd=workdir, env=env, capture_output=True, text=True,
-                              timeout=args.timeout)
+        proc = subprocess.run(
+            [entry["binary"]], cwd=workdir, env=env, capture_output=True, text=True, timeout=args.timeout
+        )
     except subprocess.TimeoutExpired:
         raise TrainingError(f"{label} did not finish within {args.timeout} s")
     except OSError as e:
         raise TrainingError(f"{label}: cannot run {entry['binary']}: {e.strerror}")
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-10:])
-        raise TrainingError(f"{label} failed: {describe_status(proc.returncode)}"
-                            + (f"\nits stderr (last lines):\n{tail}" if tail else ""))
+        raise TrainingError(
+            f"{label} failed: {describe_status(proc.returncode)}"
+            + (f"\nits stderr (last lines):\n{tail}" if tail else "")
+        )
     return checked_profiles(workdir, args.profile_suffix, label)
 
 
 def checked_profiles(workdir, suffix, label):
     files = profile_files(workdir, suffix)
     if not files:
-        raise TrainingError(f"{label} exited 0 but wrote no profile (*{suffix}) into {workdir}"
-                            " (is the binary instrumented?)")
+        raise TrainingError(
+            f"{label} exited 0 but wrote no profile (*{suffix}) into {workdir}" " (is the binary instrumented?)"
+        )
     empty = [f for f in files if os.path.getsize(f) == 0]
     if empty:
         raise TrainingError(f"{label} left an empty profile file: {', '.join(empty)}")
@@ -208,8 +248,15 @@ def train(args, out_dir):
         env = {"SIZE": entry["size"]} if "app" in entry else entry["env"]
         # relative to the working directory when below it: no sandbox path in the build's logs
         files = [os.path.relpath(f) if f.startswith(os.getcwd() + os.sep) else f for f in files]
-        runs.append({"name": entry["name"], "workload": entry["workload"], "weight": entry["weight"],
-                     "env": env, "files": files})
+        runs.append(
+            {
+                "name": entry["name"],
+                "workload": entry["workload"],
+                "weight": entry["weight"],
+                "env": env,
+                "files": files,
+            }
+        )
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump({"profile_env": args.profile_env, "runs": runs}, f, indent=2)
         f.write("\n")

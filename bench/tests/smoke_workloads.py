@@ -22,8 +22,12 @@ TINY = {
     "batch_fifo": {"WORKERS": "2", "ITERS": "500", "BATCH": "50"},
 }
 # A field of the RESULT line that only depends on the seed (same seed -> same value).
-DETERMINISTIC_FIELD = {"mixed": "live_bytes_end", "realloc_calloc": "callocs", "medium_large": "bytes_allocated",
-                       "large_blocks": "bytes_written"}
+DETERMINISTIC_FIELD = {
+    "mixed": "live_bytes_end",
+    "realloc_calloc": "callocs",
+    "medium_large": "bytes_allocated",
+    "large_blocks": "bytes_written",
+}
 # (environment, argv, the word the error message must contain)
 BAD_INPUTS = [
     ({"ITERS": "abc"}, [], "ITERS"),
@@ -34,8 +38,7 @@ BAD_INPUTS = [
     ({}, ["bogus"], "bogus"),
 ]
 RSS_READING_SLACK_KB = 1024
-HAS_MIN_MAX = {"mixed", "mixed_mt", "prodcons", "larson", "medium_large", "malloc_simple", "large_blocks",
-               "batch_fifo"}
+HAS_MIN_MAX = {"mixed", "mixed_mt", "prodcons", "larson", "medium_large", "malloc_simple", "large_blocks", "batch_fifo"}
 HAS_SEED = set(TINY) - {"malloc_simple"}  # malloc_simple's operation sequence is fixed
 
 
@@ -67,8 +70,10 @@ def check_result(workload, rc, out, err, expect):
     check(r["peak_rss_kb"] < 128 * 1024, f"{workload}: peak_rss_kb={r['peak_rss_kb']} > 128 MiB")
     # The two readings come from the kernel's per-CPU (batched) RSS counters at different moments:
     # after large munmap/mremap swings (large_blocks) VmHWM was seen 124 KiB above ru_maxrss.
-    check(r["peak_rss_kb"] <= r.get("ru_maxrss_kb", 0) + RSS_READING_SLACK_KB,
-          f"{workload}: peak_rss_kb={r['peak_rss_kb']} above ru_maxrss_kb={r.get('ru_maxrss_kb')}")
+    check(
+        r["peak_rss_kb"] <= r.get("ru_maxrss_kb", 0) + RSS_READING_SLACK_KB,
+        f"{workload}: peak_rss_kb={r['peak_rss_kb']} above ru_maxrss_kb={r.get('ru_maxrss_kb')}",
+    )
     return r
 
 
@@ -98,8 +103,10 @@ def smoke_soak(binary, expect, preload):
     epochs = bl.parse_epochs(out)
     check(len(epochs) >= 1, f"mixed soak: no EPOCH line in {out!r}")
     for e in epochs:
-        check(all(isinstance(e.get(k), int) and e[k] > 0 for k in ("n", "ops", "ops_per_sec", "rss_kb")),
-              f"mixed soak: malformed EPOCH line {e}")
+        check(
+            all(isinstance(e.get(k), int) and e[k] > 0 for k in ("n", "ops", "ops_per_sec", "rss_kb")),
+            f"mixed soak: malformed EPOCH line {e}",
+        )
     if r:
         check(r.get("mode") == "soak", "mixed soak: RESULT lacks mode=soak")
     rc, _, err = run(binary, {"DURATION_SEC": "1", "EPOCH_SEC": "5"}, preload=preload)

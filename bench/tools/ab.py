@@ -35,10 +35,18 @@ def side_copies(side, name, binaries):
             raise bl.UsageError(f"PRELOAD_{side}: {lib} is not a file")
     k = max(len(bins), len(libs))
     if len(bins) not in (1, k) or len(libs) not in (0, 1, k):
-        raise bl.UsageError(f"side {side}: {len(bins)} binaries and {len(libs)} PRELOAD_{side} libraries do not pair up")
+        raise bl.UsageError(
+            f"side {side}: {len(bins)} binaries and {len(libs)} PRELOAD_{side} libraries do not pair up"
+        )
     pick = lambda items, i: items[i if len(items) > 1 else 0]
-    return [il.Side(f"{name}#{i + 1}" if k > 1 else name, pick(bins, i),
-                    {"LD_PRELOAD": os.path.abspath(pick(libs, i))} if libs else {}) for i in range(k)]
+    return [
+        il.Side(
+            f"{name}#{i + 1}" if k > 1 else name,
+            pick(bins, i),
+            {"LD_PRELOAD": os.path.abspath(pick(libs, i))} if libs else {},
+        )
+        for i in range(k)
+    ]
 
 
 def layout_ab(copies, kind, runs, warmup, params, pin):
@@ -49,15 +57,23 @@ def layout_ab(copies, kind, runs, warmup, params, pin):
     cmp = il.layout_compare(got)
     verdict, limit = il.verdict(cmp["ci95"], kind)
     lo, hi = cmp["ci95"]
-    print(f"A/B, layout mode: {len(pairs)} pairs of layout copies, {runs} rounds after {warmup} warm-up, "
-          f"params {params or 'defaults'}")
+    print(
+        f"A/B, layout mode: {len(pairs)} pairs of layout copies, {runs} rounds after {warmup} warm-up, "
+        f"params {params or 'defaults'}"
+    )
     for k, ((a, b), (av, bv)) in enumerate(zip(pairs, got)):
-        print(f"  pair {k + 1}: {a.name} median {statistics.median(av):8.2f}, {b.name} median "
-              f"{statistics.median(bv):8.2f} M ops/s, B vs A {cmp['pair_pct'][k]:+.2f} % (allocator={reported[b.name]})")
-    print(f"B vs A (mean over pairs of the median per-round ratio): {cmp['delta_pct']:+.2f} % "
-          f"[95 % CI {lo:+.2f}, {hi:+.2f}, Student t over {len(pairs)} pairs]  -> {verdict}"
-          f" ({kind}-level rule: GO/NO-GO only when the whole interval is beyond +-{limit} %)")
-    print(f"sd between pairs (layout) {cmp['between_sd_pct']:.2f} %, within a pair (rounds) {cmp['within_sd_pct']:.2f} %")
+        print(
+            f"  pair {k + 1}: {a.name} median {statistics.median(av):8.2f}, {b.name} median "
+            f"{statistics.median(bv):8.2f} M ops/s, B vs A {cmp['pair_pct'][k]:+.2f} % (allocator={reported[b.name]})"
+        )
+    print(
+        f"B vs A (mean over pairs of the median per-round ratio): {cmp['delta_pct']:+.2f} % "
+        f"[95 % CI {lo:+.2f}, {hi:+.2f}, Student t over {len(pairs)} pairs]  -> {verdict}"
+        f" ({kind}-level rule: GO/NO-GO only when the whole interval is beyond +-{limit} %)"
+    )
+    print(
+        f"sd between pairs (layout) {cmp['between_sd_pct']:.2f} %, within a pair (rounds) {cmp['within_sd_pct']:.2f} %"
+    )
 
 
 def main(argv):
@@ -91,16 +107,22 @@ def main(argv):
     print(f"A/B, {runs} interleaved rounds after {warmup} warm-up, params {params or 'defaults'}")
     for name in (name_a, name_b):
         s = stats[name]
-        print(f"  {name:<24} mean {s['mean']:8.2f}  median {s['median']:8.2f}  min {s['min']:8.2f}"
-              f"  max {s['max']:8.2f} M ops/s  CV {s['cv_pct']:.2f} %  (allocator={reported[name]})")
+        print(
+            f"  {name:<24} mean {s['mean']:8.2f}  median {s['median']:8.2f}  min {s['min']:8.2f}"
+            f"  max {s['max']:8.2f} M ops/s  CV {s['cv_pct']:.2f} %  (allocator={reported[name]})"
+        )
     lo, hi = cmp["delta_mean_ci95"]
-    print(f"B vs A (means): {delta:+.2f} % [95 % CI {lo:+.2f}, {hi:+.2f}]  -> {verdict}"
-          f" ({kind}-level rule: GO/NO-GO only when the whole interval is beyond +-{limit} %)")
+    print(
+        f"B vs A (means): {delta:+.2f} % [95 % CI {lo:+.2f}, {hi:+.2f}]  -> {verdict}"
+        f" ({kind}-level rule: GO/NO-GO only when the whole interval is beyond +-{limit} %)"
+    )
     # The median of per-round ratios is the robust cross-check: bursts of host noise that hit a
     # round's A and B alike do not move it.
     q = cmp["paired_pct"]
-    print(f"B vs A (median of the {runs} per-round ratios): {q['median']:+.2f} %"
-          f"  (min {q['min']:+.2f} %, max {q['max']:+.2f} %)")
+    print(
+        f"B vs A (median of the {runs} per-round ratios): {q['median']:+.2f} %"
+        f"  (min {q['min']:+.2f} %, max {q['max']:+.2f} %)"
+    )
 
 
 if __name__ == "__main__":

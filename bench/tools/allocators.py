@@ -23,15 +23,20 @@ LINKAGE_NOTES = {
 
 class Allocator:
     def __init__(self, name, binary, linkage, expect, env=None):
-        self.name = name          # the name users pass in ALLOCATORS
-        self.binary = binary      # absolute path of the workload binary to run
-        self.linkage = linkage    # same-binary | linked | preload
-        self.expect = expect      # what the workload's RESULT allocator= field must say
-        self.env = env or {}      # extra environment (LD_PRELOAD, HAKMEM_FORCE_LIBC_ALLOC)
+        self.name = name  # the name users pass in ALLOCATORS
+        self.binary = binary  # absolute path of the workload binary to run
+        self.linkage = linkage  # same-binary | linked | preload
+        self.expect = expect  # what the workload's RESULT allocator= field must say
+        self.env = env or {}  # extra environment (LD_PRELOAD, HAKMEM_FORCE_LIBC_ALLOC)
 
     def describe(self):
-        return {"name": self.name, "linkage": self.linkage, "binary": self.binary,
-                "env": self.env, "note": LINKAGE_NOTES[self.linkage]}
+        return {
+            "name": self.name,
+            "linkage": self.linkage,
+            "binary": self.binary,
+            "env": self.env,
+            "note": LINKAGE_NOTES[self.linkage],
+        }
 
 
 def parse_pairs(items, flag):
@@ -51,7 +56,7 @@ def known_allocators(bins, preload_libs, reports_as=None):
         return (reports_as or {}).get(key, key)
 
     keys = list(bins) + [k for k in preload_libs if k not in bins]
-    variants = [k[len("hakmem-"):] for k in keys if k.startswith("hakmem-")]
+    variants = [k[len("hakmem-") :] for k in keys if k.startswith("hakmem-")]
     for v in variants:
         if "hakmem-" + v in bins:
             table.append(Allocator("hakmem-" + v, bins["hakmem-" + v], "same-binary", expect("hakmem-" + v)))
@@ -70,8 +75,15 @@ def known_allocators(bins, preload_libs, reports_as=None):
     if "plain" in bins:
         for v in variants:
             if "hakmem-" + v in preload_libs:
-                table.append(Allocator("hakmem-%s-preload" % v, bins["plain"], "preload", expect("hakmem-" + v),
-                                       {"LD_PRELOAD": preload_libs["hakmem-" + v]}))
+                table.append(
+                    Allocator(
+                        "hakmem-%s-preload" % v,
+                        bins["plain"],
+                        "preload",
+                        expect("hakmem-" + v),
+                        {"LD_PRELOAD": preload_libs["hakmem-" + v]},
+                    )
+                )
     return table
 
 
@@ -104,8 +116,9 @@ def config_default_sets():
         if v["pgo"]:
             base, pgo, *derived = _pgo_chain(v["name"])
             order = [pgo, base] + derived
-            sets[v["name"]] = ([name_of(x, l) for l in (LINKED, PRELOADED) for x in order] +
-                               [reference_of(l) for l in (LINKED, PRELOADED)])
+            sets[v["name"]] = [name_of(x, l) for l in (LINKED, PRELOADED) for x in order] + [
+                reference_of(l) for l in (LINKED, PRELOADED)
+            ]
     return sets
 
 
@@ -133,8 +146,10 @@ def select_allocators(table, text, default=None):
         wanted = [n.strip() for n in text.split(",")]
         unknown = [n for n in wanted if n not in by_name]
         if unknown or "" in wanted:
-            raise UsageError(f"ALLOCATORS: unknown allocator name(s) {', '.join(repr(n) for n in unknown or [''])};"
-                             f" known: {', '.join(by_name)}")
+            raise UsageError(
+                f"ALLOCATORS: unknown allocator name(s) {', '.join(repr(n) for n in unknown or [''])};"
+                f" known: {', '.join(by_name)}"
+            )
         dupes = sorted({n for n in wanted if wanted.count(n) > 1})
         if dupes:
             raise UsageError(f"ALLOCATORS lists {', '.join(dupes)} more than once")
@@ -155,7 +170,7 @@ def selected_from_args(args, default=None):
     narrowed by ALLOCATORS (else `default`, else the --config's set, else the seed's 10-run set,
     configs/report_defaults.bzl)."""
     reports_as = dict(split_key_value(item, "--reports-as") for item in args.reports_as)
-    table = known_allocators(parse_pairs(args.bin, "--bin"), parse_pairs(args.preload_lib, "--preload-lib"),
-                             reports_as)
-    return select_allocators(table, os.environ.get("ALLOCATORS", ""),
-                             default or config_default_sets().get(getattr(args, "variant", None)))
+    table = known_allocators(parse_pairs(args.bin, "--bin"), parse_pairs(args.preload_lib, "--preload-lib"), reports_as)
+    return select_allocators(
+        table, os.environ.get("ALLOCATORS", ""), default or config_default_sets().get(getattr(args, "variant", None))
+    )

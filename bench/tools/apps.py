@@ -23,8 +23,9 @@ import tables
 TOOL = "apps"
 # Libraries from Debian packages (name -> (path, package)), from configs/allocators.bzl through
 # the tables; hakmem's come from Bazel (--preload-lib).
-SYSTEM_ALLOCATORS = {name: (spec["library"], spec["package"])
-                     for name, spec in tables.load()["external_allocators"].items()}
+SYSTEM_ALLOCATORS = {
+    name: (spec["library"], spec["package"]) for name, spec in tables.load()["external_allocators"].items()
+}
 
 
 def parse_args(argv):
@@ -77,8 +78,7 @@ def settings(args):
     by_name = {a.name: a for a in apps_table.APPS}
     apps = [by_name[n] for n in choose("APPS", os.environ.get("APPS", ""), list(by_name), list(by_name))]
     table = allocator_table(args)
-    allocs = choose("ALLOCATORS", os.environ.get("ALLOCATORS", ""), list(table),
-                    args.default_allocators.split(","))
+    allocs = choose("ALLOCATORS", os.environ.get("ALLOCATORS", ""), list(table), args.default_allocators.split(","))
     for name in allocs:
         lib = table[name].lib
         if lib and not os.path.exists(lib):
@@ -86,11 +86,17 @@ def settings(args):
             raise bl.UsageError(f"{name} needs {lib}, which is missing (package {package}; ./bazelw installs it)")
     for app in apps:
         if not os.access(app.binary, os.X_OK):
-            raise bl.UsageError(f"{app.name} needs {app.binary} (Debian package {app.package}; ./bazelw installs it,"
-                                f" or leave it out with APPS)")
+            raise bl.UsageError(
+                f"{app.name} needs {app.binary} (Debian package {app.package}; ./bazelw installs it,"
+                f" or leave it out with APPS)"
+            )
     return {
-        "exact": exact, "size": size, "apps": apps, "allocators": [table[n] for n in allocs],
-        "runs": bl.env_int("RUNS", 10, 1, 1000), "warmup": bl.env_int("WARMUP", 1, 0, 100),
+        "exact": exact,
+        "size": size,
+        "apps": apps,
+        "allocators": [table[n] for n in allocs],
+        "runs": bl.env_int("RUNS", 10, 1, 1000),
+        "warmup": bl.env_int("WARMUP", 1, 0, 100),
         "timeout": bl.env_int("TIMEOUT_SEC", 3600 if exact else 600, 1, 86400),
         "pin": bl.pin_prefix(os.environ.get("PIN", "")),
         "folder": bl.results_dir(args.name),
@@ -113,13 +119,16 @@ class Session:
         alloc = alloc.for_app(app, self.args.glibc_shim)
         cmd, n = self.commands[app.name], app.sizes[self.s["size"]]
         if exact:
-            return apps_exact.run_exact(app, cmd, alloc, self.args.probe, self.scratch, self.base_env,
-                                        self.s["timeout"])
+            return apps_exact.run_exact(
+                app, cmd, alloc, self.args.probe, self.scratch, self.base_env, self.s["timeout"]
+            )
         if app.server:
-            return apps_redis.run_server(app, cmd, alloc, self.args.probe, self.scratch, self.base_env, n,
-                                         self.s["pin"], self.s["timeout"])
-        return apps_run.run_batch(app, cmd, alloc, self.args.probe, self.scratch, self.base_env, self.s["pin"],
-                                  self.s["timeout"])
+            return apps_redis.run_server(
+                app, cmd, alloc, self.args.probe, self.scratch, self.base_env, n, self.s["pin"], self.s["timeout"]
+            )
+        return apps_run.run_batch(
+            app, cmd, alloc, self.args.probe, self.scratch, self.base_env, self.s["pin"], self.s["timeout"]
+        )
 
     def judge(self, run, label):
         """Compares a run's output with the reference; records and prints any failure."""
@@ -153,20 +162,29 @@ def timed_rounds(session):
                 run = session.run(app, alloc)
                 ok = session.judge(run, label)
                 if ok:
-                    print(f"  [{label}] {app.name:<7} {alloc.name:<22} cpu {run.cpu_s:7.3f} s  "
-                          f"rss {run.peak_rss_kb / 1024:7.1f} MiB", file=sys.stderr, flush=True)
+                    print(
+                        f"  [{label}] {app.name:<7} {alloc.name:<22} cpu {run.cpu_s:7.3f} s  "
+                        f"rss {run.peak_rss_kb / 1024:7.1f} MiB",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 if kept:
                     runs.append({"round": round_no - s["warmup"] + 1, **run.as_dict()})
     return runs
 
 
 def meta_of(args, s):
-    return {"name": args.name, "size": s["size"], "runs": s["runs"], "warmup": s["warmup"],
-            "apps": [a.name for a in s["apps"]],
-            "app_info": {a.name: {"package": a.package, "style": a.style, "n": a.sizes[s["size"]]}
-                         for a in s["apps"]},
-            "allocators": {a.name: a.lib for a in s["allocators"]}, "pin": " ".join(s["pin"]) or None,
-            "machine": bl.machine_info([a.lib for a in s["allocators"] if a.lib], {})}
+    return {
+        "name": args.name,
+        "size": s["size"],
+        "runs": s["runs"],
+        "warmup": s["warmup"],
+        "apps": [a.name for a in s["apps"]],
+        "app_info": {a.name: {"package": a.package, "style": a.style, "n": a.sizes[s["size"]]} for a in s["apps"]},
+        "allocators": {a.name: a.lib for a in s["allocators"]},
+        "pin": " ".join(s["pin"]) or None,
+        "machine": bl.machine_info([a.lib for a in s["allocators"] if a.lib], {}),
+    }
 
 
 def exact_mode(session):
@@ -175,11 +193,15 @@ def exact_mode(session):
         for alloc in session.s["allocators"]:
             run = session.run(app, alloc, exact=True)
             if session.judge(run, "exact"):
-                print(f"  [exact] {app.name:<7} {alloc.name:<22} Ir {run.extra['Ir'] / 1e6:10.1f} M",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  [exact] {app.name:<7} {alloc.name:<22} Ir {run.extra['Ir'] / 1e6:10.1f} M",
+                    file=sys.stderr,
+                    flush=True,
+                )
             runs.append(run.as_dict())
-    apps_exact.report(session.s["folder"], meta_of(session.args, session.s), apps_exact.summarize(runs),
-                      session.failures, sys.stdout)
+    apps_exact.report(
+        session.s["folder"], meta_of(session.args, session.s), apps_exact.summarize(runs), session.failures, sys.stdout
+    )
 
 
 def timed_mode(session):
@@ -208,8 +230,11 @@ def main(argv):
     try:
         session = Session(args, s, work)
         mode = "EXACT (callgrind)" if s["exact"] else f"{s['warmup']} warm-up + {s['runs']} rounds, interleaved"
-        print(f"{args.name}: {len(s['apps'])} apps x {len(s['allocators'])} allocators, size {s['size']}, {mode}",
-              file=sys.stderr, flush=True)
+        print(
+            f"{args.name}: {len(s['apps'])} apps x {len(s['allocators'])} allocators, size {s['size']}, {mode}",
+            file=sys.stderr,
+            flush=True,
+        )
         session.references()
         if s["exact"]:
             exact_mode(session)

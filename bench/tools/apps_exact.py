@@ -16,8 +16,14 @@ EVENTS = ("Ir", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw")
 
 
 def callgrind_prefix(folder):
-    return ["valgrind", "--tool=callgrind", "--cache-sim=yes", "--trace-children=yes",
-            f"--callgrind-out-file={folder}/callgrind.%p", "--quiet"]
+    return [
+        "valgrind",
+        "--tool=callgrind",
+        "--cache-sim=yes",
+        "--trace-children=yes",
+        f"--callgrind-out-file={folder}/callgrind.%p",
+        "--quiet",
+    ]
 
 
 def totals(folder):
@@ -68,22 +74,34 @@ def summarize(runs):
     for r in runs:
         if r["error"] is not None:
             continue
-        rows.append({**{k: r[k] for k in ["app", "allocator"] + list(EVENTS)},
-                     "ir_vs_mimalloc": r["Ir"] / ref[r["app"]] if r["app"] in ref else None,
-                     "i1_misses": r["I1mr"], "d1_misses": r["D1mr"] + r["D1mw"]})
+        rows.append(
+            {
+                **{k: r[k] for k in ["app", "allocator"] + list(EVENTS)},
+                "ir_vs_mimalloc": r["Ir"] / ref[r["app"]] if r["app"] in ref else None,
+                "i1_misses": r["I1mr"],
+                "d1_misses": r["D1mr"] + r["D1mw"],
+            }
+        )
     return rows
 
 
 def report(folder, meta, rows, failures, out):
     print("EXACT: callgrind (--cache-sim=yes), one run per app and allocator; Ir = instructions", file=out)
-    head = f"{'app':<8} {'allocator':<22} {'Ir (M)':>10} {'Ir/mi':>7} {'I1 miss (k)':>12} {'D1 miss (k)':>12} {'LL miss (k)':>12}"
+    head = (
+        f"{'app':<8} {'allocator':<22} {'Ir (M)':>10} {'Ir/mi':>7} "
+        f"{'I1 miss (k)':>12} {'D1 miss (k)':>12} {'LL miss (k)':>12}"
+    )
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in rows:
         ratio = f"{r['ir_vs_mimalloc']:.3f}" if r["ir_vs_mimalloc"] else "-"
         ll = r["ILmr"] + r["DLmr"] + r["DLmw"]
-        print(f"{r['app']:<8} {r['allocator']:<22} {r['Ir'] / 1e6:10.1f} {ratio:>7} {r['i1_misses'] / 1e3:12.1f} "
-              f"{r['d1_misses'] / 1e3:12.1f} {ll / 1e3:12.1f}", file=out)
+        print(
+            f"{r['app']:<8} {r['allocator']:<22} {r['Ir'] / 1e6:10.1f} {ratio:>7} {r['i1_misses'] / 1e3:12.1f} "
+            f"{r['d1_misses'] / 1e3:12.1f} {ll / 1e3:12.1f}",
+            file=out,
+        )
     bl.write_json(os.path.join(folder, "exact.json"), {**meta, "exact": rows, "failures": failures})
-    bl.write_csv(os.path.join(folder, "exact.csv"), FIELDS,
-                 [["" if r.get(k) is None else r[k] for k in FIELDS] for r in rows])
+    bl.write_csv(
+        os.path.join(folder, "exact.csv"), FIELDS, [["" if r.get(k) is None else r[k] for k in FIELDS] for r in rows]
+    )

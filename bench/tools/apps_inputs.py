@@ -28,7 +28,8 @@ def c_unit(functions):
     out = ["#include <stddef.h>", "struct node { struct node *next; long value; int kind; };"]
     for i in range(functions):
         callee = f"f{i - 1}(n, k + {i % 5})" if i else "k"
-        out.append(f"""long f{i}(struct node *n, long k) {{
+        out.append(
+            f"""long f{i}(struct node *n, long k) {{
   long acc = {i};
   for (struct node *p = n; p != NULL; p = p->next) {{
     switch ((p->kind + k) % {3 + i % 6}) {{
@@ -40,7 +41,8 @@ def c_unit(functions):
     for (int j = 0; j < {4 + i % 9}; j++) acc = acc * 31 + j * k;
   }}
   return acc;
-}}""")
+}}"""
+        )
     return "\n".join(out) + "\n"
 
 
@@ -51,16 +53,21 @@ def git_stream(commits):
     for c in range(1, commits + 1):
         files = []
         for f in range(c % 5, 40, 5):
-            body = "".join(f"file {f} line {(l * 7 + c) % 997} commit {c if l % 11 == 0 else 0}\n"
-                           for l in range(200 + f * 10))
+            body = "".join(
+                f"file {f} line {(l * 7 + c) % 997} commit {c if l % 11 == 0 else 0}\n" for l in range(200 + f * 10)
+            )
             data = body.encode()
             files.append(b"M 100644 inline src/file%d.txt\ndata %d\n%s\n" % (f, len(data), data))
         message = f"change {c}".encode()
-        parts.append(b"commit refs/heads/main\nmark :%d\n" % c +
-                     b"author hakmem <hakmem@localhost> %d +0000\n" % (1600000000 + c) +
-                     b"committer hakmem <hakmem@localhost> %d +0000\n" % (1600000000 + c) +
-                     b"data %d\n%s\n" % (len(message), message) +
-                     (b"from :%d\n" % (c - 1) if c > 1 else b"") + b"".join(files) + b"\n")
+        parts.append(
+            b"commit refs/heads/main\nmark :%d\n" % c
+            + b"author hakmem <hakmem@localhost> %d +0000\n" % (1600000000 + c)
+            + b"committer hakmem <hakmem@localhost> %d +0000\n" % (1600000000 + c)
+            + b"data %d\n%s\n" % (len(message), message)
+            + (b"from :%d\n" % (c - 1) if c > 1 else b"")
+            + b"".join(files)
+            + b"\n"
+        )
     return b"".join(parts)
 
 

@@ -32,8 +32,14 @@ def start_server(argv, env, log_path, scratch):
     for _ in range(PORT_TRIES):
         port = free_port()
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(argv + ["--port", str(port)], stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, env=env, cwd=scratch)
+            proc = subprocess.Popen(
+                argv + ["--port", str(port)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=scratch,
+            )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and proc.poll() is None:
             with open(log_path, errors="replace") as f:
@@ -60,8 +66,14 @@ def client(argv, scratch, stdin=None, timeout=300):
     subtracted. Raises RuntimeError on failure."""
     before = apps_run.children_usage()
     with open(stdin, "rb") if stdin else open(os.devnull, "rb") as inp:
-        proc = subprocess.run(argv, stdin=inp, capture_output=True, timeout=timeout, cwd=scratch,
-                              env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"})
+        proc = subprocess.run(
+            argv,
+            stdin=inp,
+            capture_output=True,
+            timeout=timeout,
+            cwd=scratch,
+            env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
+        )
     usage = apps_run.usage_since(before)
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} exit {proc.returncode}: {proc.stderr.decode(errors='replace')[-300:]}")
@@ -98,8 +110,29 @@ def run_server(app, cmd, alloc, probe_lib, scratch, base_env, n, prefix=(), time
         cli = ["/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", str(port)]
         start = time.monotonic()
         steps = [
-            (["/usr/bin/redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-n", str(n), "-r", "100000",
-              "-d", "64", "-c", "20", "-P", "8", "-t", BENCH_TESTS, "--csv"], None),
+            (
+                [
+                    "/usr/bin/redis-benchmark",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-n",
+                    str(n),
+                    "-r",
+                    "100000",
+                    "-d",
+                    "64",
+                    "-c",
+                    "20",
+                    "-P",
+                    "8",
+                    "-t",
+                    BENCH_TESTS,
+                    "--csv",
+                ],
+                None,
+            ),
             (cli + ["--pipe"], load),
             (cli + ["dbsize"], None),
             (cli + ["debug", "digest"], None),

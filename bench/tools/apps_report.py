@@ -33,8 +33,9 @@ def parse_target(text):
         except ValueError:
             limits[key] = None
         if key not in TARGET_FIGURES or limits[key] is None:
-            raise bl.UsageError(f"--target '{text}': expected ALLOCATOR:FIGURE=LIMIT,... with FIGURE in "
-                                f"{', '.join(TARGET_FIGURES)}")
+            raise bl.UsageError(
+                f"--target '{text}': expected ALLOCATOR:FIGURE=LIMIT,... with FIGURE in " f"{', '.join(TARGET_FIGURES)}"
+            )
     if not alloc or not limits:
         raise bl.UsageError(f"--target '{text}': expected ALLOCATOR:FIGURE=LIMIT,...")
     return alloc, limits
@@ -64,11 +65,15 @@ def vs_reference(values, ref):
     verdict, limit = il.verdict((lo, hi), "runtime")
     if len(values) < MIN_ROUNDS_FOR_VERDICT:
         verdict = f"n<{MIN_ROUNDS_FOR_VERDICT}"
-    return {"ratio": statistics.median(values) / statistics.median(ref),
-            "ratio_ci95": [1.0 / (1.0 + hi / 100.0), 1.0 / (1.0 + lo / 100.0)],
-            "speedup_pct": c["delta_median_pct"], "speedup_ci95": [lo, hi],
-            "verdict": verdict, "verdict_limit_pct": limit,
-            "per_round_ratios": [v / r for v, r in zip(values, ref)]}
+    return {
+        "ratio": statistics.median(values) / statistics.median(ref),
+        "ratio_ci95": [1.0 / (1.0 + hi / 100.0), 1.0 / (1.0 + lo / 100.0)],
+        "speedup_pct": c["delta_median_pct"],
+        "speedup_ci95": [lo, hi],
+        "verdict": verdict,
+        "verdict_limit_pct": limit,
+        "per_round_ratios": [v / r for v, r in zip(values, ref)],
+    }
 
 
 def summarize(runs, apps, allocs):
@@ -97,10 +102,12 @@ def summarize(runs, apps, allocs):
     for alloc in allocs:
         mine = [r for r in rows if r["allocator"] == alloc and "cpu_vs_mimalloc" in r]
         if mine and len(mine) == len(apps):
-            means[alloc] = {"cpu_geomean": geomean([r["cpu_vs_mimalloc"]["ratio"] for r in mine]),
-                            "cpu_max_app": max(r["cpu_vs_mimalloc"]["ratio"] for r in mine),
-                            "wall_geomean": geomean([r["wall_ratio"] for r in mine]),
-                            "rss_geomean": geomean([r["rss_ratio"] for r in mine])}
+            means[alloc] = {
+                "cpu_geomean": geomean([r["cpu_vs_mimalloc"]["ratio"] for r in mine]),
+                "cpu_max_app": max(r["cpu_vs_mimalloc"]["ratio"] for r in mine),
+                "wall_geomean": geomean([r["wall_ratio"] for r in mine]),
+                "rss_geomean": geomean([r["rss_ratio"] for r in mine]),
+            }
     return rows, means
 
 
@@ -112,16 +119,20 @@ def target_lines(means, targets):
             continue
         for key, limit in limits.items():
             value = means[alloc][key]
-            lines.append({"allocator": alloc, "figure": key, "value": value, "limit": limit,
-                          "met": value <= limit})
+            lines.append({"allocator": alloc, "figure": key, "value": value, "limit": limit, "met": value <= limit})
     return lines
 
 
 def print_report(rows, means, targets, out=sys.stdout):
-    print("per app: medians over the kept rounds; CPU = user + sys; 'CPU/mi' = median CPU / mimalloc's, "
-          "[95 % bootstrap interval], verdict (runtime rule: GO = faster by >= 1 % over the whole interval)", file=out)
-    head = (f"{'app':<8} {'allocator':<22} {'wall s':>7} {'CPU s':>7} {'CPU/mi':>7} {'95 % interval':>15} "
-            f"{'verdict':>8} {'RSS MiB':>8} {'RSS/mi':>7} {'minflt':>9} {'req/s':>9}")
+    print(
+        "per app: medians over the kept rounds; CPU = user + sys; 'CPU/mi' = median CPU / mimalloc's, "
+        "[95 % bootstrap interval], verdict (runtime rule: GO = faster by >= 1 % over the whole interval)",
+        file=out,
+    )
+    head = (
+        f"{'app':<8} {'allocator':<22} {'wall s':>7} {'CPU s':>7} {'CPU/mi':>7} {'95 % interval':>15} "
+        f"{'verdict':>8} {'RSS MiB':>8} {'RSS/mi':>7} {'minflt':>9} {'req/s':>9}"
+    )
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in rows:
@@ -130,25 +141,59 @@ def print_report(rows, means, targets, out=sys.stdout):
         ci = f"[{v['ratio_ci95'][0]:.3f},{v['ratio_ci95'][1]:.3f}]" if v else "-"
         rss_ratio = f"{r['rss_ratio']:.3f}" if "rss_ratio" in r else "-"
         rps = f"{r['requests_per_sec']:9.0f}" if "requests_per_sec" in r else "-"
-        print(f"{r['app']:<8} {r['allocator']:<22} {r['wall_s']:7.3f} {r['cpu_s']:7.3f} {ratio:>7} {ci:>15} "
-              f"{v['verdict'] if v else '-':>8} {r['peak_rss_kb'] / 1024:8.1f} {rss_ratio:>7} "
-              f"{r['minor_faults']:9.0f} {rps:>9}", file=out)
+        print(
+            f"{r['app']:<8} {r['allocator']:<22} {r['wall_s']:7.3f} {r['cpu_s']:7.3f} {ratio:>7} {ci:>15} "
+            f"{v['verdict'] if v else '-':>8} {r['peak_rss_kb'] / 1024:8.1f} {rss_ratio:>7} "
+            f"{r['minor_faults']:9.0f} {rps:>9}",
+            file=out,
+        )
     if means:
         print("\ngeometric mean over apps of the ratio to mimalloc (medians):", file=out)
         print(f"{'allocator':<22} {'CPU':>7} {'max app':>8} {'wall':>7} {'RSS':>7}", file=out)
         for alloc, m in means.items():
-            print(f"{alloc:<22} {m['cpu_geomean']:7.3f} {m['cpu_max_app']:8.3f} {m['wall_geomean']:7.3f} "
-                  f"{m['rss_geomean']:7.3f}", file=out)
+            print(
+                f"{alloc:<22} {m['cpu_geomean']:7.3f} {m['cpu_max_app']:8.3f} {m['wall_geomean']:7.3f} "
+                f"{m['rss_geomean']:7.3f}",
+                file=out,
+            )
     for t in targets:
-        print(f"target {t['allocator']} {t['figure']} <= {t['limit']:.2f}: {t['value']:.3f} "
-              f"{'met' if t['met'] else 'MISSED'}", file=out)
+        print(
+            f"target {t['allocator']} {t['figure']} <= {t['limit']:.2f}: {t['value']:.3f} "
+            f"{'met' if t['met'] else 'MISSED'}",
+            file=out,
+        )
 
 
-ROW_FIELDS = ["app", "allocator", "n", "wall_s", "cpu_s", "cpu_s_min", "cpu_s_max", "peak_rss_kb",
-              "minor_faults", "requests_per_sec", "cpu_ratio_vs_mimalloc", "cpu_ratio_ci95_lo",
-              "cpu_ratio_ci95_hi", "verdict", "wall_ratio", "rss_ratio"]
-RUN_FIELDS = ["round", "app", "allocator", "wall_s", "cpu_s", "peak_rss_kb", "minor_faults",
-              "requests_per_sec", "digest", "error"]
+ROW_FIELDS = [
+    "app",
+    "allocator",
+    "n",
+    "wall_s",
+    "cpu_s",
+    "cpu_s_min",
+    "cpu_s_max",
+    "peak_rss_kb",
+    "minor_faults",
+    "requests_per_sec",
+    "cpu_ratio_vs_mimalloc",
+    "cpu_ratio_ci95_lo",
+    "cpu_ratio_ci95_hi",
+    "verdict",
+    "wall_ratio",
+    "rss_ratio",
+]
+RUN_FIELDS = [
+    "round",
+    "app",
+    "allocator",
+    "wall_s",
+    "cpu_s",
+    "peak_rss_kb",
+    "minor_faults",
+    "requests_per_sec",
+    "digest",
+    "error",
+]
 
 
 def _flat(r):
@@ -159,17 +204,24 @@ def _flat(r):
 
 
 def write_outputs(folder, meta, rows, means, targets, runs, failures):
-    bl.write_json(os.path.join(folder, "summary.json"),
-                  {**meta, "summary": rows, "geomeans": means, "targets": targets, "failures": failures,
-                   "runs": runs})
+    bl.write_json(
+        os.path.join(folder, "summary.json"),
+        {**meta, "summary": rows, "geomeans": means, "targets": targets, "failures": failures, "runs": runs},
+    )
     bl.write_csv(os.path.join(folder, "summary.csv"), ROW_FIELDS, [_flat(r) for r in rows])
-    bl.write_csv(os.path.join(folder, "runs.csv"), RUN_FIELDS,
-                 [["" if r.get(k) is None else r[k] for k in RUN_FIELDS] for r in runs])
+    bl.write_csv(
+        os.path.join(folder, "runs.csv"),
+        RUN_FIELDS,
+        [["" if r.get(k) is None else r[k] for k in RUN_FIELDS] for r in runs],
+    )
     series = {}
     for r in rows:
         if "cpu_vs_mimalloc" in r:
             series.setdefault(r["allocator"], {})[r["app"]] = r["cpu_vs_mimalloc"]["per_round_ratios"]
     if series:
-        plots.ratio_rounds(os.path.join(folder, "cpu_vs_mimalloc.svg"),
-                           f"CPU time / mimalloc's, per app ({meta['runs']} rounds each; bar = median of the round ratios)",
-                           meta["apps"], series)
+        plots.ratio_rounds(
+            os.path.join(folder, "cpu_vs_mimalloc.svg"),
+            f"CPU time / mimalloc's, per app ({meta['runs']} rounds each; bar = median of the round ratios)",
+            meta["apps"],
+            series,
+        )

@@ -41,9 +41,17 @@ class Run:
         self.error = None
 
     def as_dict(self):
-        return {"app": self.app, "allocator": self.allocator, "wall_s": self.wall_s, "cpu_s": self.cpu_s,
-                "minor_faults": self.minor_faults, "peak_rss_kb": self.peak_rss_kb, "digest": self.digest,
-                **self.extra, "error": self.error}
+        return {
+            "app": self.app,
+            "allocator": self.allocator,
+            "wall_s": self.wall_s,
+            "cpu_s": self.cpu_s,
+            "minor_faults": self.minor_faults,
+            "peak_rss_kb": self.peak_rss_kb,
+            "digest": self.digest,
+            **self.extra,
+            "error": self.error,
+        }
 
 
 def preload_env(alloc, probe_lib, probe_file, base_env):
@@ -117,8 +125,7 @@ def run_batch(app, cmd, alloc, probe_lib, scratch, base_env, prefix=(), timeout=
     start = time.monotonic()
     try:
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(list(prefix) + cmd.argv, stdin=stdin, stdout=out, stderr=err, env=env,
-                                    cwd=scratch)
+            proc = subprocess.Popen(list(prefix) + cmd.argv, stdin=stdin, stdout=out, stderr=err, env=env, cwd=scratch)
             try:
                 rc = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -25,8 +25,7 @@ class App:
     links: the allocator library the program links itself (its "glibc" row needs glibc forced in).
     exact_skip: why callgrind's instruction count would not be exact for this app (None: it is)."""
 
-    def __init__(self, name, package, binary, style, sizes, prepare, server=False, links=None,
-                 exact_skip=None):
+    def __init__(self, name, package, binary, style, sizes, prepare, server=False, links=None, exact_skip=None):
         self.name = name
         self.package = package
         self.binary = binary
@@ -52,8 +51,10 @@ def _python(work, inputs, n):
     # PYTHONMALLOC=malloc: objects come from malloc, not from CPython's own pymalloc arenas. No -E:
     # it makes CPython ignore every PYTHON* variable, PYTHONMALLOC included (the runs' environment
     # is already clean, benchlib.clean_env).
-    return Command(["/usr/bin/python3", "-B", _script(inputs, "objects.py"), str(n)],
-                   env={"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"})
+    return Command(
+        ["/usr/bin/python3", "-B", _script(inputs, "objects.py"), str(n)],
+        env={"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"},
+    )
 
 
 def _perl(work, inputs, n):
@@ -81,45 +82,115 @@ def _git(work, inputs, n):
     repo = os.path.join(work, f"repo-{n}.git")
     if not os.path.isdir(repo):
         subprocess.run(["git", "init", "-q", "--bare", repo], check=True, timeout=60)
-        subprocess.run(["git", "-C", repo, "fast-import", "--quiet"], input=apps_inputs.git_stream(n),
-                       check=True, timeout=600)
-    return Command(["/usr/bin/git", "-C", repo, "-c", "pack.threads=1", "pack-objects", "--revs", "--all",
-                    "--stdout", "--no-reuse-delta", "--window=20", "-q"], stdin=os.devnull,
-                   env={"HOME": work, "GIT_CONFIG_NOSYSTEM": "1"})
+        subprocess.run(
+            ["git", "-C", repo, "fast-import", "--quiet"], input=apps_inputs.git_stream(n), check=True, timeout=600
+        )
+    return Command(
+        [
+            "/usr/bin/git",
+            "-C",
+            repo,
+            "-c",
+            "pack.threads=1",
+            "pack-objects",
+            "--revs",
+            "--all",
+            "--stdout",
+            "--no-reuse-delta",
+            "--window=20",
+            "-q",
+        ],
+        stdin=os.devnull,
+        env={"HOME": work, "GIT_CONFIG_NOSYSTEM": "1"},
+    )
 
 
 def _redis(work, inputs, n):
     """The server's command line (apps_redis.py adds the port, drives it and stops it); n sizes
     the benchmark's request count and the deterministic load after it."""
-    return Command(["/usr/bin/redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--dir", work, "--daemonize", "no", "--protected-mode", "yes",
-                    "--enable-debug-command", "local", "--loglevel", "notice"])
+    return Command(
+        [
+            "/usr/bin/redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            work,
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--enable-debug-command",
+            "local",
+            "--loglevel",
+            "notice",
+        ]
+    )
 
 
 APPS = [
-    App("redis", "redis-server", "/usr/bin/redis-server",
+    App(
+        "redis",
+        "redis-server",
+        "/usr/bin/redis-server",
         "event-loop server: many small objects, strings, lists, hashes, sorted sets",
-        {"smoke": 2000, "small": 5000, "full": 35000}, _redis, server=True,
+        {"smoke": 2000, "small": 5000, "full": 35000},
+        _redis,
+        server=True,
         links="libjemalloc.so.2",
-        exact_skip="its periodic timers (serverCron) make the instruction count depend on wall time"),
-    App("sqlite", "sqlite3", "/usr/bin/sqlite3",
+        exact_skip="its periodic timers (serverCron) make the instruction count depend on wall time",
+    ),
+    App(
+        "sqlite",
+        "sqlite3",
+        "/usr/bin/sqlite3",
         "database: page cache, B-tree pages, sort buffers",
-        {"smoke": 5000, "small": 20000, "full": 280000}, _sqlite),
-    App("lua", "lua5.4", "/usr/bin/lua5.4",
+        {"smoke": 5000, "small": 20000, "full": 280000},
+        _sqlite,
+    ),
+    App(
+        "lua",
+        "lua5.4",
+        "/usr/bin/lua5.4",
         "garbage-collected interpreter: trees and string building through one realloc hook",
-        {"smoke": 3, "small": 10, "full": 350}, _lua),
-    App("python", "python3", "/usr/bin/python3",
+        {"smoke": 3, "small": 10, "full": 350},
+        _lua,
+    ),
+    App(
+        "python",
+        "python3",
+        "/usr/bin/python3",
         "interpreter with PYTHONMALLOC=malloc: dicts, strings, json",
-        {"smoke": 2, "small": 4, "full": 85}, _python),
-    App("perl", "perl", "/usr/bin/perl",
+        {"smoke": 2, "small": 4, "full": 85},
+        _python,
+    ),
+    App(
+        "perl",
+        "perl",
+        "/usr/bin/perl",
         "interpreter: hash and string churn",
-        {"smoke": 3, "small": 10, "full": 210}, _perl),
-    App("clang", "clang-19", "/usr/bin/clang-19",
+        {"smoke": 3, "small": 10, "full": 210},
+        _perl,
+    ),
+    App(
+        "clang",
+        "clang-19",
+        "/usr/bin/clang-19",
         "compiler: -O2 on a generated translation unit (AST, IR, many mid-sized nodes)",
-        {"smoke": 10, "small": 20, "full": 210}, _clang),
-    App("git", "git", "/usr/bin/git",
+        {"smoke": 10, "small": 20, "full": 210},
+        _clang,
+    ),
+    App(
+        "git",
+        "git",
+        "/usr/bin/git",
         "git pack-objects: delta search over a generated history (large buffers, zlib)",
-        {"smoke": 10, "small": 20, "full": 140}, _git),
+        {"smoke": 10, "small": 20, "full": 140},
+        _git,
+    ),
 ]
 
 SIZES = ("smoke", "small", "full")

@@ -36,8 +36,12 @@ def parse_tool_args(prog, description, argv, with_defaults=False):
     p.add_argument("--name", required=True, help="report name (results folder suffix)")
     p.add_argument("--bin", action="append", default=[], help="KEY=PATH of a workload binary")
     p.add_argument("--preload-lib", action="append", default=[], help="KEY=PATH of an LD_PRELOAD library")
-    p.add_argument("--reports-as", action="append", default=[],
-                   help="KEY=NAME: KEY's binaries report allocator NAME (a post-link copy of NAME)")
+    p.add_argument(
+        "--reports-as",
+        action="append",
+        default=[],
+        help="KEY=NAME: KEY's binaries report allocator NAME (a post-link copy of NAME)",
+    )
     if with_defaults:
         p.add_argument("--default", action="append", default=[], help="NAME=VALUE workload parameter default")
         p.add_argument("--floor", required=True, help="perf_tools/noise_floor.json")
@@ -111,7 +115,7 @@ def parse_result(stdout):
     lines = [l for l in stdout.splitlines() if l.startswith("RESULT ")]
     if len(lines) != 1:
         raise ValueError(f"expected exactly one RESULT line, found {len(lines)}")
-    fields = parse_key_values(lines[0][len("RESULT "):])
+    fields = parse_key_values(lines[0][len("RESULT ") :])
     missing = [k for k in RESULT_KEYS if k not in fields]
     if missing:
         raise ValueError(f"RESULT line lacks {', '.join(missing)}: {lines[0]}")
@@ -120,7 +124,7 @@ def parse_result(stdout):
 
 def parse_epochs(stdout):
     """Every 'EPOCH n=.. ops=.. seconds=.. ops_per_sec=.. rss_kb=..' line, as dicts."""
-    return [parse_key_values(l[len("EPOCH "):]) for l in stdout.splitlines() if l.startswith("EPOCH ")]
+    return [parse_key_values(l[len("EPOCH ") :]) for l in stdout.splitlines() if l.startswith("EPOCH ")]
 
 
 def summarize(values):
@@ -150,8 +154,7 @@ def clean_env(extra):
 
 
 def user_hakmem_env():
-    return {k: v for k, v in sorted(os.environ.items())
-            if k.startswith("HAKMEM_") and k != "HAKMEM_FORCE_LIBC_ALLOC"}
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith("HAKMEM_") and k != "HAKMEM_FORCE_LIBC_ALLOC"}
 
 
 def run_workload(cmd, env, timeout=None):
@@ -191,17 +194,19 @@ def elf_comment(path):
             data = f.read()
         if data[:4] != b"\x7fELF" or data[4] != 2:
             return []
-        shoff, = struct.unpack_from("<Q", data, 0x28)
+        (shoff,) = struct.unpack_from("<Q", data, 0x28)
         shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+
         def section(i):
             name, _type, _flags, _addr, offset, size = struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
             return name, offset, size
+
         _, str_off, _ = section(shstrndx)
         for i in range(shnum):
             name, offset, size = section(i)
             end = data.index(b"\0", str_off + name)
-            if data[str_off + name:end] == b".comment":
-                return [s.decode(errors="replace") for s in data[offset:offset + size].split(b"\0") if s]
+            if data[str_off + name : end] == b".comment":
+                return [s.decode(errors="replace") for s in data[offset : offset + size].split(b"\0") if s]
     except (OSError, ValueError, struct.error, IndexError):
         pass
     return []
@@ -222,8 +227,9 @@ def git_revision(workspace):
     if not workspace:
         return "unknown (not run through bazel run)"
     try:
-        rev = subprocess.run(["git", "-C", workspace, "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=30).stdout.strip()
+        rev = subprocess.run(
+            ["git", "-C", workspace, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
         return rev or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"

@@ -49,21 +49,41 @@ def main(argv):
             print(f"  [{a.name}] callgrind at ITERS={iters} and {base_iters}", file=sys.stderr, flush=True)
             big = callgrind(a, params, iters, workdir)
             small = callgrind(a, params, base_iters, workdir)
-            rows.append({"allocator": a.name, "linkage": a.linkage, "iters": iters, "base_iters": base_iters,
-                         "ir_total": big, "ir_base": small, "ir_per_op": (big - small) / (iters - base_iters)})
+            rows.append(
+                {
+                    "allocator": a.name,
+                    "linkage": a.linkage,
+                    "iters": iters,
+                    "base_iters": base_iters,
+                    "ir_total": big,
+                    "ir_base": small,
+                    "ir_per_op": (big - small) / (iters - base_iters),
+                }
+            )
     ref = next((r for r in rows if r["allocator"] == "mimalloc-linked"), None)
     for r in rows:
         r["vs_mimalloc"] = r["ir_per_op"] / ref["ir_per_op"] if ref else None
-    bl.write_json(os.path.join(folder, "instructions.json"), {
-        "name": args.name, "iters": iters, "base_iters": base_iters, "workload_params": params,
-        "summary": rows, "allocators": [a.describe() for a in selected],
-        "machine": bl.machine_info(sorted({a.binary for a in selected}),
-                                   {"variant": args.variant, "pgo": args.pgo == "1",
-                                    "compilation_mode": args.compilation_mode})})
+    bl.write_json(
+        os.path.join(folder, "instructions.json"),
+        {
+            "name": args.name,
+            "iters": iters,
+            "base_iters": base_iters,
+            "workload_params": params,
+            "summary": rows,
+            "allocators": [a.describe() for a in selected],
+            "machine": bl.machine_info(
+                sorted({a.binary for a in selected}),
+                {"variant": args.variant, "pgo": args.pgo == "1", "compilation_mode": args.compilation_mode},
+            ),
+        },
+    )
     fields = ["allocator", "linkage", "iters", "base_iters", "ir_total", "ir_base", "ir_per_op", "vs_mimalloc"]
     bl.write_csv(os.path.join(folder, "instructions.csv"), fields, [[r.get(f, "") for f in fields] for r in rows])
-    print("instructions per operation of the whole workload (callgrind, exact):"
-          " (Ir at ITERS - Ir at BASE_ITERS) / (ITERS - BASE_ITERS)")
+    print(
+        "instructions per operation of the whole workload (callgrind, exact):"
+        " (Ir at ITERS - Ir at BASE_ITERS) / (ITERS - BASE_ITERS)"
+    )
     head = f"{'allocator':<20} {'linkage':<12} {'Ir/op':>8} {'vs mimalloc':>12}"
     print(head)
     print("-" * len(head))

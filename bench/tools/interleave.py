@@ -71,8 +71,11 @@ def run_pairs(tool, pairs, runs, warmup, env, pin, progress=False):
     reported, rss = {}, {}
     for round_no in range(warmup + runs):
         if progress:
-            print(f"  [{tool}] round {round_no + 1}/{warmup + runs} ({len(pairs)} layout pairs)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  [{tool}] round {round_no + 1}/{warmup + runs} ({len(pairs)} layout pairs)",
+                file=sys.stderr,
+                flush=True,
+            )
         shift = round_no % len(pairs)
         for k in list(range(shift, len(pairs))) + list(range(shift)):
             order = (0, 1) if (round_no + k) % 2 == 0 else (1, 0)
@@ -92,6 +95,7 @@ def run_pairs(tool, pairs, runs, warmup, env, pin, progress=False):
 def t_quantile(p, df):
     """Student t quantile (scipy, Debian python3-scipy)."""
     from scipy import stats
+
     return float(stats.t.ppf(p, df))
 
 
@@ -120,7 +124,7 @@ def layout_compare(pair_samples, level=0.95):
     sd = statistics.stdev(est) if k > 1 else 0.0
     half = t_quantile((1 + level) / 2, k - 1) * sd / math.sqrt(k) if k > 1 else math.inf
     within = statistics.fmean([statistics.variance(d) for d in logs]) if rounds > 1 else 0.0
-    between = max(0.0, sd ** 2 - MEDIAN_VARIANCE_FACTOR * within / rounds)
+    between = max(0.0, sd**2 - MEDIAN_VARIANCE_FACTOR * within / rounds)
     return {
         "delta_pct": to_pct(mean),
         "ci95": (to_pct(mean - half), to_pct(mean + half)),
@@ -138,7 +142,7 @@ def detectable_pct(between_sd_pct, within_sd_pct, pairs, rounds, threshold_pct, 
     GO (or NO-GO) with probability `power`: its whole interval must clear the threshold, so
     effect = threshold + (t_(1+level)/2 + t_power) * SE, SE^2 = (between^2 + factor * within^2 /
     rounds) / pairs (normal model, the variance components as measured)."""
-    se = math.sqrt((between_sd_pct ** 2 + MEDIAN_VARIANCE_FACTOR * within_sd_pct ** 2 / rounds) / pairs)
+    se = math.sqrt((between_sd_pct**2 + MEDIAN_VARIANCE_FACTOR * within_sd_pct**2 / rounds) / pairs)
     return threshold_pct + (t_quantile((1 + level) / 2, pairs - 1) + t_quantile(power, pairs - 1)) * se
 
 

@@ -33,8 +33,10 @@ def _pyplot():
         os.environ.setdefault("MPLCONFIGDIR", _config_dir())
         try:
             import matplotlib
+
             matplotlib.use("Agg")
             import matplotlib.pyplot as pyplot
+
             plt = pyplot
         except ImportError as e:  # the tools still measure and report; they say why no chart appears
             MISSING = f"charts skipped: matplotlib is not importable ({e}); apt-get install python3-matplotlib"
@@ -106,8 +108,9 @@ def distributions(path, title, samples, unit):
     # "HAK_RB_X=1 linked" -> two lines; long or many labels are slanted so they do not overlap
     labels = [n.replace(" ", "\n") for n in names]
     slant = len(names) > 4 or max(len(l) for n in labels for l in n.split("\n")) > 12
-    ax.set_xticks(range(1, len(names) + 1), labels, rotation=25 if slant else 0, ha="right" if slant else "center",
-                  fontsize=8)
+    ax.set_xticks(
+        range(1, len(names) + 1), labels, rotation=25 if slant else 0, ha="right" if slant else "center", fontsize=8
+    )
     ax.set_ylabel(unit)
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
@@ -123,8 +126,7 @@ def spread(path, title, medians, unit, band_pct):
     values = [medians[n] for n in names]
     mid = sorted(values)[len(values) // 2]
     fig, ax = plt.subplots(figsize=(max(5, 0.8 * len(names) + 2), 4))
-    ax.axhspan(min(values), max(values), color="#d95f02", alpha=0.15,
-               label=f"spread of medians {band_pct:.2f} %")
+    ax.axhspan(min(values), max(values), color="#d95f02", alpha=0.15, label=f"spread of medians {band_pct:.2f} %")
     ax.axhline(mid, color="#666666", linewidth=0.8)
     ax.plot(range(len(names)), values, "o", color="#d95f02")
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
@@ -150,8 +152,15 @@ def ratio_rounds(path, title, groups, series):
             if not values:
                 continue
             x = g - 0.4 + width * (k + 0.5)
-            ax.scatter([x] * len(values), values, s=9, alpha=0.6, color=colors(k % 10),
-                       label=name if g == 0 else None, zorder=3)
+            ax.scatter(
+                [x] * len(values),
+                values,
+                s=9,
+                alpha=0.6,
+                color=colors(k % 10),
+                label=name if g == 0 else None,
+                zorder=3,
+            )
             ax.hlines(statistics.median(values), x - width * 0.4, x + width * 0.4, color=colors(k % 10), linewidth=2)
     ax.axhline(1.0, color="#666666", linewidth=0.8)
     ax.set_xticks(range(len(groups)), groups)

@@ -30,12 +30,22 @@ def run_single(a, params, duration, epoch, pin, label=None):
         lines.append(line)
         if line.startswith("EPOCH "):
             e = bl.parse_key_values(line[6:])
-            samples.append({"sample": e["n"], "t_sec": sum(s["seconds"] for s in samples) + e["seconds"],
-                            "ops": e["ops"], "seconds": e["seconds"], "ops_per_sec": e["ops_per_sec"],
-                            "rss_kb": e["rss_kb"]})
+            samples.append(
+                {
+                    "sample": e["n"],
+                    "t_sec": sum(s["seconds"] for s in samples) + e["seconds"],
+                    "ops": e["ops"],
+                    "seconds": e["seconds"],
+                    "ops_per_sec": e["ops_per_sec"],
+                    "rss_kb": e["rss_kb"],
+                }
+            )
             if e["n"] == 1 or e["n"] % max(1, expected // 10) == 0 or e["n"] == expected:
-                progress(label or a.name, f"epoch {e['n']}/{expected}: {e['ops_per_sec'] / 1e6:.2f} M ops/s, "
-                         f"RSS {e['rss_kb'] / 1024:.1f} MiB")
+                progress(
+                    label or a.name,
+                    f"epoch {e['n']}/{expected}: {e['ops_per_sec'] / 1e6:.2f} M ops/s, "
+                    f"RSS {e['rss_kb'] / 1024:.1f} MiB",
+                )
     err = proc.stderr.read()
     if proc.wait() != 0:
         code = 2 if proc.returncode == 2 else 1
@@ -60,12 +70,23 @@ def run_multi(a, params, duration, step_iters, pin):
         r = bl.parse_result(out)
         if r["allocator"] != a.expect:
             sys.exit(f"{TOOL}: {a.name}: binary reports allocator={r['allocator']}, expected {a.expect}")
-        samples.append({"sample": len(samples) + 1, "t_sec": time.monotonic() - start, "ops": r["ops"],
-                        "seconds": r["seconds"], "ops_per_sec": r["ops_per_sec"], "rss_kb": r["peak_rss_kb"]})
+        samples.append(
+            {
+                "sample": len(samples) + 1,
+                "t_sec": time.monotonic() - start,
+                "ops": r["ops"],
+                "seconds": r["seconds"],
+                "ops_per_sec": r["ops_per_sec"],
+                "rss_kb": r["peak_rss_kb"],
+            }
+        )
         if time.monotonic() - last_report >= 5 or len(samples) == 1:
             last_report = time.monotonic()
-            progress(a.name, f"{time.monotonic() - start:5.0f}/{duration} s, sample {len(samples)}: "
-                     f"{r['ops_per_sec'] / 1e6:.2f} M ops/s, peak RSS {r['peak_rss_kb'] / 1024:.1f} MiB")
+            progress(
+                a.name,
+                f"{time.monotonic() - start:5.0f}/{duration} s, sample {len(samples)}: "
+                f"{r['ops_per_sec'] / 1e6:.2f} M ops/s, peak RSS {r['peak_rss_kb'] / 1024:.1f} MiB",
+            )
     return samples
 
 
@@ -84,11 +105,17 @@ def analyze(samples, warmup_sec, edge=5):
     first_rss, last_rss = sum(rss[:k]) / k, sum(rss[-k:]) / k
     stats = bl.summarize(tp)
     out = {
-        "samples": len(samples), "warmup_samples": len(samples) - len(steady),
-        "mean_ops_per_sec": stats["mean"], "median_ops_per_sec": stats["median"],
-        "cv_pct": stats["cv_pct"], "first5_ops_per_sec": first_tp, "last5_ops_per_sec": last_tp,
-        "tp_drift_pct": 100 * (last_tp - first_tp) / first_tp, "start_rss_kb": samples[0]["rss_kb"],
-        "first5_rss_kb": first_rss, "last5_rss_kb": last_rss,
+        "samples": len(samples),
+        "warmup_samples": len(samples) - len(steady),
+        "mean_ops_per_sec": stats["mean"],
+        "median_ops_per_sec": stats["median"],
+        "cv_pct": stats["cv_pct"],
+        "first5_ops_per_sec": first_tp,
+        "last5_ops_per_sec": last_tp,
+        "tp_drift_pct": 100 * (last_tp - first_tp) / first_tp,
+        "start_rss_kb": samples[0]["rss_kb"],
+        "first5_rss_kb": first_rss,
+        "last5_rss_kb": last_rss,
         "peak_rss_kb": max(s["rss_kb"] for s in samples),
         "rss_drift_pct": 100 * (last_rss - first_rss) / first_rss if first_rss else 0.0,
     }
@@ -100,20 +127,26 @@ def analyze(samples, warmup_sec, edge=5):
 
 
 def print_table(rows):
-    head = (f"{'allocator':<20} {'linkage':<12} {'n':>5} {'warm':>4} {'mean':>8} {'CV%':>6} {'first5':>8} {'last5':>8} "
-            f"{'TPdrift':>8} {'RSS1st':>8} {'RSSlast':>8} {'RSSpeak':>8} {'RSSdrift':>8}")
-    print("throughput in M ops/s, RSS in MiB; drift = last 5 samples vs first 5 after the warm-up "
-          "(targets: TP > -5 %, RSS <= +5 %); CV after the warm-up")
+    head = (
+        f"{'allocator':<20} {'linkage':<12} {'n':>5} {'warm':>4} {'mean':>8} {'CV%':>6} {'first5':>8} {'last5':>8} "
+        f"{'TPdrift':>8} {'RSS1st':>8} {'RSSlast':>8} {'RSSpeak':>8} {'RSSdrift':>8}"
+    )
+    print(
+        "throughput in M ops/s, RSS in MiB; drift = last 5 samples vs first 5 after the warm-up "
+        "(targets: TP > -5 %, RSS <= +5 %); CV after the warm-up"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
         flag = lambda ok: " " if ok else "!"
-        print(f"{r['allocator']:<20} {r['linkage']:<12} {r['samples']:>5} {r['warmup_samples']:>4} "
-              f"{r['mean_ops_per_sec'] / 1e6:8.2f} "
-              f"{r['cv_pct']:5.2f}{flag(r['cv_ok'])} {r['first5_ops_per_sec'] / 1e6:8.2f} "
-              f"{r['last5_ops_per_sec'] / 1e6:8.2f} {r['tp_drift_pct']:+7.2f}{flag(r['tp_drift_ok'])} "
-              f"{r['first5_rss_kb'] / 1024:8.2f} {r['last5_rss_kb'] / 1024:8.2f} {r['peak_rss_kb'] / 1024:8.2f} "
-              f"{r['rss_drift_pct']:+7.2f}{flag(r['rss_drift_ok'])}")
+        print(
+            f"{r['allocator']:<20} {r['linkage']:<12} {r['samples']:>5} {r['warmup_samples']:>4} "
+            f"{r['mean_ops_per_sec'] / 1e6:8.2f} "
+            f"{r['cv_pct']:5.2f}{flag(r['cv_ok'])} {r['first5_ops_per_sec'] / 1e6:8.2f} "
+            f"{r['last5_ops_per_sec'] / 1e6:8.2f} {r['tp_drift_pct']:+7.2f}{flag(r['tp_drift_ok'])} "
+            f"{r['first5_rss_kb'] / 1024:8.2f} {r['last5_rss_kb'] / 1024:8.2f} {r['peak_rss_kb'] / 1024:8.2f} "
+            f"{r['rss_drift_pct']:+7.2f}{flag(r['rss_drift_ok'])}"
+        )
     print("'!' marks a figure outside the seed's target")
 
 
@@ -136,13 +169,19 @@ def main(argv):
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
 
-    print(f"{TOOL}: MODE={mode} DURATION_SEC={duration} " + (f"EPOCH_SEC={epoch}" if mode == "single" else
-          f"STEP_ITERS={step_iters}") + f" WARMUP_SEC={warmup} {params} on {', '.join(a.name for a in selected)} (one after another)",
-          file=sys.stderr)
+    print(
+        f"{TOOL}: MODE={mode} DURATION_SEC={duration} "
+        + (f"EPOCH_SEC={epoch}" if mode == "single" else f"STEP_ITERS={step_iters}")
+        + f" WARMUP_SEC={warmup} {params} on {', '.join(a.name for a in selected)} (one after another)",
+        file=sys.stderr,
+    )
     all_samples, rows = [], []
     for a in selected:
-        samples = run_single(a, params, duration, epoch, pin)[0] if mode == "single" else \
-            run_multi(a, params, duration, step_iters, pin)
+        samples = (
+            run_single(a, params, duration, epoch, pin)[0]
+            if mode == "single"
+            else run_multi(a, params, duration, step_iters, pin)
+        )
         if not samples:
             sys.exit(f"{TOOL}: {a.name} produced no samples (is DURATION_SEC shorter than one step?)")
         all_samples += [{"allocator": a.name, "mode": mode, **s} for s in samples]
@@ -150,22 +189,39 @@ def main(argv):
     fields = ["allocator", "mode", "sample", "t_sec", "ops", "seconds", "ops_per_sec", "rss_kb"]
     bl.write_csv(os.path.join(folder, "samples.csv"), fields, [[s[f] for f in fields] for s in all_samples])
     bl.write_csv(os.path.join(folder, "summary.csv"), list(rows[0]), [list(r.values()) for r in rows])
-    meta = {"name": args.name, "mode": mode, "duration_sec": duration,
-            "epoch_sec": epoch if mode == "single" else None,
-            "step_iters": step_iters if mode == "multi" else None, "warmup_sec": warmup,
-            "workload_params": params,
-            "rss_source": "current RSS per epoch (statm)" if mode == "single" else "peak RSS per process (VmHWM)",
-            "allocators": [a.describe() for a in selected],
-            "machine": bl.machine_info(sorted({a.binary for a in selected}),
-                                       {"variant": args.variant, "pgo": args.pgo == "1",
-                                        "compilation_mode": args.compilation_mode})}
+    meta = {
+        "name": args.name,
+        "mode": mode,
+        "duration_sec": duration,
+        "epoch_sec": epoch if mode == "single" else None,
+        "step_iters": step_iters if mode == "multi" else None,
+        "warmup_sec": warmup,
+        "workload_params": params,
+        "rss_source": "current RSS per epoch (statm)" if mode == "single" else "peak RSS per process (VmHWM)",
+        "allocators": [a.describe() for a in selected],
+        "machine": bl.machine_info(
+            sorted({a.binary for a in selected}),
+            {"variant": args.variant, "pgo": args.pgo == "1", "compilation_mode": args.compilation_mode},
+        ),
+    }
     bl.write_json(os.path.join(folder, "summary.json"), {**meta, "summary": rows})
-    series = lambda key, scale: [(a.name, [(s["t_sec"], s[key] / scale) for s in all_samples
-                                           if s["allocator"] == a.name]) for a in selected]
-    plots.line_chart(os.path.join(folder, "throughput.svg"), f"{args.name} ({mode}): throughput over time",
-                       series("ops_per_sec", 1e6), "seconds", "M ops/s")
-    plots.line_chart(os.path.join(folder, "rss.svg"), f"{args.name} ({mode}): RSS over time",
-                       series("rss_kb", 1024), "seconds", "MiB")
+    series = lambda key, scale: [
+        (a.name, [(s["t_sec"], s[key] / scale) for s in all_samples if s["allocator"] == a.name]) for a in selected
+    ]
+    plots.line_chart(
+        os.path.join(folder, "throughput.svg"),
+        f"{args.name} ({mode}): throughput over time",
+        series("ops_per_sec", 1e6),
+        "seconds",
+        "M ops/s",
+    )
+    plots.line_chart(
+        os.path.join(folder, "rss.svg"),
+        f"{args.name} ({mode}): RSS over time",
+        series("rss_kb", 1024),
+        "seconds",
+        "MiB",
+    )
     print_table(rows)
     print(f"results: {folder}")
 

@@ -20,7 +20,7 @@ BUDGET_PER_1E8 = 1.0
 def parse_os_stats(stderr):
     """The fields of the last [SS_OS_STATS] line, or None when the variant printed none."""
     lines = [l for l in stderr.splitlines() if l.startswith("[SS_OS_STATS]")]
-    return bl.parse_key_values(lines[-1][len("[SS_OS_STATS]"):]) if lines else None
+    return bl.parse_key_values(lines[-1][len("[SS_OS_STATS]") :]) if lines else None
 
 
 def internal_total(stats):
@@ -83,18 +83,24 @@ def measure(a, params, iters, base_iters, use_strace):
 
 
 def print_table(rows):
-    print(f"memory syscalls ({'/'.join(MEMORY_SYSCALLS)}); steady = count at ITERS minus count at BASE_ITERS, "
-          f"per 1e8 ops (budget <= {BUDGET_PER_1E8:g})")
-    head = (f"{'allocator':<20} {'internal':>9} {'int.steady/1e8':>15} {'strace':>8} {'strace.steady/1e8':>18}"
-            f" {'budget':>7}")
+    print(
+        f"memory syscalls ({'/'.join(MEMORY_SYSCALLS)}); steady = count at ITERS minus count at BASE_ITERS, "
+        f"per 1e8 ops (budget <= {BUDGET_PER_1E8:g})"
+    )
+    head = (
+        f"{'allocator':<20} {'internal':>9} {'int.steady/1e8':>15} {'strace':>8} {'strace.steady/1e8':>18}"
+        f" {'budget':>7}"
+    )
     print(head)
     print("-" * len(head))
     fmt = lambda r, k, f: (f.format(r[k]) if k in r else "-")
     for r in rows:
         verdict = {True: "PASS", False: "OVER", None: "-"}[r["within_budget"]]
-        print(f"{r['allocator']:<20} {fmt(r, 'internal_total', '{:d}'):>9}"
-              f" {fmt(r, 'internal_steady_per_1e8', '{:.3f}'):>15} {fmt(r, 'strace_total', '{:d}'):>8}"
-              f" {fmt(r, 'strace_steady_per_1e8', '{:.3f}'):>18} {verdict:>7}")
+        print(
+            f"{r['allocator']:<20} {fmt(r, 'internal_total', '{:d}'):>9}"
+            f" {fmt(r, 'internal_steady_per_1e8', '{:.3f}'):>15} {fmt(r, 'strace_total', '{:d}'):>8}"
+            f" {fmt(r, 'strace_steady_per_1e8', '{:.3f}'):>18} {verdict:>7}"
+        )
     for r in rows:
         if r.get("ss_os_stats"):
             print(f"{r['allocator']}: [SS_OS_STATS] " + " ".join(f"{k}={v}" for k, v in r["ss_os_stats"].items()))
@@ -116,18 +122,43 @@ def main(argv):
         bl.fail_usage(TOOL, str(e))
     rows = []
     for a in selected:
-        print(f"  [{a.name}] ITERS={iters} BASE_ITERS={base_iters}{' (+ strace)' if use_strace else ''}",
-              file=sys.stderr, flush=True)
+        print(
+            f"  [{a.name}] ITERS={iters} BASE_ITERS={base_iters}{' (+ strace)' if use_strace else ''}",
+            file=sys.stderr,
+            flush=True,
+        )
         rows.append(measure(a, params, iters, base_iters, use_strace))
-    bl.write_json(os.path.join(folder, "syscalls.json"), {
-        "name": args.name, "iters": iters, "base_iters": base_iters, "workload_params": params,
-        "memory_syscalls": MEMORY_SYSCALLS, "budget_per_1e8_ops": BUDGET_PER_1E8, "summary": rows,
-        "allocators": [a.describe() for a in selected],
-        "machine": bl.machine_info(sorted({a.binary for a in selected}),
-                                   {"variant": args.variant, "pgo": args.pgo == "1",
-                                    "compilation_mode": args.compilation_mode})})
-    fields = ["allocator", "linkage", "iters", "base_iters", "ops_per_sec", "internal_total", "internal_startup",
-              "internal_steady_per_1e8", "strace_total", "strace_startup", "strace_steady_per_1e8", "within_budget"]
+    bl.write_json(
+        os.path.join(folder, "syscalls.json"),
+        {
+            "name": args.name,
+            "iters": iters,
+            "base_iters": base_iters,
+            "workload_params": params,
+            "memory_syscalls": MEMORY_SYSCALLS,
+            "budget_per_1e8_ops": BUDGET_PER_1E8,
+            "summary": rows,
+            "allocators": [a.describe() for a in selected],
+            "machine": bl.machine_info(
+                sorted({a.binary for a in selected}),
+                {"variant": args.variant, "pgo": args.pgo == "1", "compilation_mode": args.compilation_mode},
+            ),
+        },
+    )
+    fields = [
+        "allocator",
+        "linkage",
+        "iters",
+        "base_iters",
+        "ops_per_sec",
+        "internal_total",
+        "internal_startup",
+        "internal_steady_per_1e8",
+        "strace_total",
+        "strace_startup",
+        "strace_steady_per_1e8",
+        "within_budget",
+    ]
     bl.write_csv(os.path.join(folder, "syscalls.csv"), fields, [[r.get(f, "") for f in fields] for r in rows])
     print_table(rows)
     print(f"results: {folder}")

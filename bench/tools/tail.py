@@ -30,8 +30,13 @@ def tail_stats(epochs):
     latency = sorted(1e9 / e["ops_per_sec"] for e in epochs)
     tp = [e["ops_per_sec"] for e in epochs]
     lat_stats, tp_stats = bl.summarize(latency), bl.summarize(tp)
-    row = {"epochs": len(epochs), "mean_ops_per_sec": tp_stats["mean"], "tp_stdev_pct": tp_stats["cv_pct"],
-           "mean_latency_ns": lat_stats["mean"], "latency_stdev_pct": lat_stats["cv_pct"]}
+    row = {
+        "epochs": len(epochs),
+        "mean_ops_per_sec": tp_stats["mean"],
+        "tp_stdev_pct": tp_stats["cv_pct"],
+        "mean_latency_ns": lat_stats["mean"],
+        "latency_stdev_pct": lat_stats["cv_pct"],
+    }
     for p in PERCENTILES:
         row[f"p{str(p).replace('.', '')}_ns"] = percentile(latency, p)
     row["p99_over_p50"] = row["p99_ns"] / row["p50_ns"]
@@ -44,11 +49,18 @@ def print_table(rows):
     print("per-epoch latency proxy = 1e9 / epoch throughput (ns/op); percentiles of the latency values")
     print(f"{'metric':<22}" + "".join(f"{n:>18}" for n in names))
     print("-" * (22 + 18 * len(names)))
-    lines = [("epochs", "epochs", "{:.0f}"), ("mean throughput M/s", "mean_ops_per_sec", "{:.2f}"),
-             ("p50 ns/op", "p50_ns", "{:.3f}"), ("p90 ns/op", "p90_ns", "{:.3f}"), ("p99 ns/op", "p99_ns", "{:.3f}"),
-             ("p999 ns/op", "p999_ns", "{:.3f}"), ("p99/p50", "p99_over_p50", "{:.4f}"),
-             ("p999/p50", "p999_over_p50", "{:.4f}"), ("latency stdev % mean", "latency_stdev_pct", "{:.2f}"),
-             ("throughput stdev %", "tp_stdev_pct", "{:.2f}")]
+    lines = [
+        ("epochs", "epochs", "{:.0f}"),
+        ("mean throughput M/s", "mean_ops_per_sec", "{:.2f}"),
+        ("p50 ns/op", "p50_ns", "{:.3f}"),
+        ("p90 ns/op", "p90_ns", "{:.3f}"),
+        ("p99 ns/op", "p99_ns", "{:.3f}"),
+        ("p999 ns/op", "p999_ns", "{:.3f}"),
+        ("p99/p50", "p99_over_p50", "{:.4f}"),
+        ("p999/p50", "p999_over_p50", "{:.4f}"),
+        ("latency stdev % mean", "latency_stdev_pct", "{:.2f}"),
+        ("throughput stdev %", "tp_stdev_pct", "{:.2f}"),
+    ]
     for label, key, fmt in lines:
         scale = 1e6 if key == "mean_ops_per_sec" else 1
         print(f"{label:<22}" + "".join(f"{fmt.format(r[key] / scale):>18}" for r in rows))
@@ -66,30 +78,53 @@ def main(argv):
         folder = bl.results_dir(args.name)
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
-    print(f"{TOOL}: DURATION_SEC={duration} EPOCH_SEC=1 {params} on {', '.join(a.name for a in selected)}",
-          file=sys.stderr)
+    print(
+        f"{TOOL}: DURATION_SEC={duration} EPOCH_SEC=1 {params} on {', '.join(a.name for a in selected)}",
+        file=sys.stderr,
+    )
     rows, all_epochs = [], []
     for a in selected:
         epochs, _ = soak.run_single(a, params, duration, 1, pin)
         if len(epochs) < 2:
             sys.exit(f"{TOOL}: {a.name}: fewer than 2 epochs")
         rows.append({"allocator": a.name, "linkage": a.linkage, **tail_stats(epochs)})
-        all_epochs += [{"allocator": a.name, "epoch": e["sample"], "t_sec": e["t_sec"],
-                        "ops_per_sec": e["ops_per_sec"], "latency_ns": 1e9 / e["ops_per_sec"], "rss_kb": e["rss_kb"]}
-                       for e in epochs]
+        all_epochs += [
+            {
+                "allocator": a.name,
+                "epoch": e["sample"],
+                "t_sec": e["t_sec"],
+                "ops_per_sec": e["ops_per_sec"],
+                "latency_ns": 1e9 / e["ops_per_sec"],
+                "rss_kb": e["rss_kb"],
+            }
+            for e in epochs
+        ]
     fields = ["allocator", "epoch", "t_sec", "ops_per_sec", "latency_ns", "rss_kb"]
     bl.write_csv(os.path.join(folder, "epochs.csv"), fields, [[e[f] for f in fields] for e in all_epochs])
     bl.write_csv(os.path.join(folder, "tail.csv"), list(rows[0]), [list(r.values()) for r in rows])
-    bl.write_json(os.path.join(folder, "tail.json"), {
-        "name": args.name, "duration_sec": duration, "epoch_sec": 1, "workload_params": params,
-        "method": "latency_ns = 1e9 / epoch ops_per_sec; percentiles by linear interpolation of latency values",
-        "allocators": [a.describe() for a in selected], "summary": rows,
-        "machine": bl.machine_info(sorted({a.binary for a in selected}),
-                                   {"variant": args.variant, "pgo": args.pgo == "1",
-                                    "compilation_mode": args.compilation_mode})})
-    plots.line_chart(os.path.join(folder, "latency.svg"), f"{args.name}: per-epoch latency proxy",
-                       [(a.name, [(e["t_sec"], e["latency_ns"]) for e in all_epochs if e["allocator"] == a.name])
-                        for a in selected], "seconds", "ns/op (1/throughput)")
+    bl.write_json(
+        os.path.join(folder, "tail.json"),
+        {
+            "name": args.name,
+            "duration_sec": duration,
+            "epoch_sec": 1,
+            "workload_params": params,
+            "method": "latency_ns = 1e9 / epoch ops_per_sec; percentiles by linear interpolation of latency values",
+            "allocators": [a.describe() for a in selected],
+            "summary": rows,
+            "machine": bl.machine_info(
+                sorted({a.binary for a in selected}),
+                {"variant": args.variant, "pgo": args.pgo == "1", "compilation_mode": args.compilation_mode},
+            ),
+        },
+    )
+    plots.line_chart(
+        os.path.join(folder, "latency.svg"),
+        f"{args.name}: per-epoch latency proxy",
+        [(a.name, [(e["t_sec"], e["latency_ns"]) for e in all_epochs if e["allocator"] == a.name]) for a in selected],
+        "seconds",
+        "ns/op (1/throughput)",
+    )
     print_table(rows)
     print(f"results: {folder}")
 

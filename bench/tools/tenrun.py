@@ -27,16 +27,20 @@ def run_once(a, params, pin, round_no):
     if rc == 2:
         bl.fail_usage(TOOL, f"the workload rejected its parameters ({a.name}):\n{err.strip()}")
     if rc != 0:
-        sys.exit(f"{TOOL}: {a.name} failed in round {round_no} (exit {rc}); command: "
-                 f"{' '.join(f'{k}={v}' for k, v in {**params, **a.env}.items())} {' '.join(cmd)}\n"
-                 f"stderr (last lines):\n" + "\n".join(err.strip().splitlines()[-15:]))
+        sys.exit(
+            f"{TOOL}: {a.name} failed in round {round_no} (exit {rc}); command: "
+            f"{' '.join(f'{k}={v}' for k, v in {**params, **a.env}.items())} {' '.join(cmd)}\n"
+            f"stderr (last lines):\n" + "\n".join(err.strip().splitlines()[-15:])
+        )
     try:
         result = bl.parse_result(out)
     except ValueError as e:
         sys.exit(f"{TOOL}: {a.name}: malformed output: {e}\nstdout:\n{out}")
     if result["allocator"] != a.expect:
-        sys.exit(f"{TOOL}: {a.name}: the binary reports allocator={result['allocator']}, expected "
-                 f"{a.expect}: {a.binary} is not linked the way its name says")
+        sys.exit(
+            f"{TOOL}: {a.name}: the binary reports allocator={result['allocator']}, expected "
+            f"{a.expect}: {a.binary} is not linked the way its name says"
+        )
     return result
 
 
@@ -58,17 +62,25 @@ def summarize(selected, runs):
 
 def print_table(rows, out=sys.stdout):
     width = max(len("allocator"), *(len(r["allocator"]) for r in rows))
-    head = (f"{'allocator':<{width}} {'linkage':<12} {'mean':>9} {'median':>9} {'min':>9} {'max':>9} {'CV%':>6} "
-            f"{'vs mi':>7} {'peakRSS':>9}")
-    print("throughput in M ops/s; 'vs mi' = median / mimalloc's median of the same linkage (preloaded rows: "
-          "mimalloc-preload, the others: mimalloc-linked); peak RSS in MiB", file=out)
+    head = (
+        f"{'allocator':<{width}} {'linkage':<12} {'mean':>9} {'median':>9} {'min':>9} {'max':>9} {'CV%':>6} "
+        f"{'vs mi':>7} {'peakRSS':>9}"
+    )
+    print(
+        "throughput in M ops/s; 'vs mi' = median / mimalloc's median of the same linkage (preloaded rows: "
+        "mimalloc-preload, the others: mimalloc-linked); peak RSS in MiB",
+        file=out,
+    )
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in rows:
         ratio = f"{100 * r['ratio_median_vs_mimalloc']:6.1f}%" if r["ratio_median_vs_mimalloc"] else "     -"
-        print(f"{r['allocator']:<{width}} {r['linkage']:<12} {r['mean'] / 1e6:9.2f} {r['median'] / 1e6:9.2f} "
-              f"{r['min'] / 1e6:9.2f} {r['max'] / 1e6:9.2f} {r['cv_pct']:6.2f} {ratio:>7} "
-              f"{r['peak_rss_kb'] / 1024:9.1f}", file=out)
+        print(
+            f"{r['allocator']:<{width}} {r['linkage']:<12} {r['mean'] / 1e6:9.2f} {r['median'] / 1e6:9.2f} "
+            f"{r['min'] / 1e6:9.2f} {r['max'] / 1e6:9.2f} {r['cv_pct']:6.2f} {ratio:>7} "
+            f"{r['peak_rss_kb'] / 1024:9.1f}",
+            file=out,
+        )
     print("linkage: " + "; ".join(f"{k} = {v}" for k, v in alloc.LINKAGE_NOTES.items()), file=out)
 
 
@@ -84,39 +96,73 @@ def verdicts(config, runs, floor):
         if a in series and b in series:
             c = il.compare(series[a], series[b])
             verdict, limit = il.verdict(c["delta_mean_ci95"], "build", floor["floor_pct"])
-            out.append({"linkage": linkage, "a": a, "b": b, "delta_mean_pct": c["delta_mean_pct"],
-                        "ci95": list(c["delta_mean_ci95"]), "verdict": verdict, "band_pct": limit})
+            out.append(
+                {
+                    "linkage": linkage,
+                    "a": a,
+                    "b": b,
+                    "delta_mean_pct": c["delta_mean_pct"],
+                    "ci95": list(c["delta_mean_ci95"]),
+                    "verdict": verdict,
+                    "band_pct": limit,
+                }
+            )
     return out
 
 
 def print_verdicts(rows, floor, out=sys.stdout):
     if not rows:
         return
-    print(f"verdicts (B vs A, delta of means [95 % CI]; GO/NO-GO when the whole interval is beyond "
-          f"±{rows[0]['band_pct']:.2f} %; {ptlib.floor_line(floor)}):", file=out)
+    print(
+        f"verdicts (B vs A, delta of means [95 % CI]; GO/NO-GO when the whole interval is beyond "
+        f"±{rows[0]['band_pct']:.2f} %; {ptlib.floor_line(floor)}):",
+        file=out,
+    )
     width = max(len(f"{v['b']} vs {v['a']}") for v in rows)
     for v in rows:
         lo, hi = v["ci95"]
-        print(f"VERDICT {v['b'] + ' vs ' + v['a']:<{width}} ({v['linkage']}): {v['delta_mean_pct']:+6.2f} % "
-              f"[{lo:+.2f}, {hi:+.2f}] {v['verdict']}", file=out)
+        print(
+            f"VERDICT {v['b'] + ' vs ' + v['a']:<{width}} ({v['linkage']}): {v['delta_mean_pct']:+6.2f} % "
+            f"[{lo:+.2f}, {hi:+.2f}] {v['verdict']}",
+            file=out,
+        )
 
 
-SUMMARY_FIELDS = ["allocator", "linkage", "n", "mean", "median", "min", "max", "stdev", "cv_pct",
-                  "vs_mimalloc", "ratio_median_vs_mimalloc", "peak_rss_kb"]
+SUMMARY_FIELDS = [
+    "allocator",
+    "linkage",
+    "n",
+    "mean",
+    "median",
+    "min",
+    "max",
+    "stdev",
+    "cv_pct",
+    "vs_mimalloc",
+    "ratio_median_vs_mimalloc",
+    "peak_rss_kb",
+]
 
 
 def write_outputs(folder, meta, rows, runs):
     bl.write_json(os.path.join(folder, "summary.json"), {**meta, "summary": rows, "runs": runs})
-    bl.write_csv(os.path.join(folder, "summary.csv"), SUMMARY_FIELDS,
-                 [["" if r[k] is None else r[k] for k in SUMMARY_FIELDS] for r in rows])
+    bl.write_csv(
+        os.path.join(folder, "summary.csv"),
+        SUMMARY_FIELDS,
+        [["" if r[k] is None else r[k] for k in SUMMARY_FIELDS] for r in rows],
+    )
     run_fields = ["round", "allocator", "ops", "seconds", "ops_per_sec", "peak_rss_kb"]
     bl.write_csv(os.path.join(folder, "runs.csv"), run_fields, [[r[k] for k in run_fields] for r in runs])
     plots.bar_chart(
         os.path.join(folder, "comparison.svg"),
         title=f"{meta['name']}: median throughput ({meta['runs_per_allocator']} runs, min-max whiskers)",
-        labels=[r["allocator"] for r in rows], values=[r["median"] / 1e6 for r in rows],
-        lows=[r["min"] / 1e6 for r in rows], highs=[r["max"] / 1e6 for r in rows],
-        groups=[r["linkage"] for r in rows], unit="M ops/s")
+        labels=[r["allocator"] for r in rows],
+        values=[r["median"] / 1e6 for r in rows],
+        lows=[r["min"] / 1e6 for r in rows],
+        highs=[r["max"] / 1e6 for r in rows],
+        groups=[r["linkage"] for r in rows],
+        unit="M ops/s",
+    )
 
 
 def main(argv):
@@ -134,9 +180,12 @@ def main(argv):
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
 
-    print(f"{args.name}: {args.workload} {' '.join(f'{k}={v}' for k, v in params.items())}; "
-          f"{len(selected)} allocators x ({warmup} warm-up + {runs_per}) rounds, interleaved"
-          f"{'; pinned: ' + ' '.join(pin) if pin else ''}", file=sys.stderr)
+    print(
+        f"{args.name}: {args.workload} {' '.join(f'{k}={v}' for k, v in params.items())}; "
+        f"{len(selected)} allocators x ({warmup} warm-up + {runs_per}) rounds, interleaved"
+        f"{'; pinned: ' + ' '.join(pin) if pin else ''}",
+        file=sys.stderr,
+    )
     runs = []
     for round_no in range(1 - warmup, runs_per + 1):
         for a in selected:
@@ -144,17 +193,29 @@ def main(argv):
             label = "warm-up" if round_no <= 0 else f"{round_no}/{runs_per}"
             print(f"  [{label}] {a.name:<22} {result['ops_per_sec'] / 1e6:8.2f} M ops/s", file=sys.stderr)
             if round_no > 0:
-                runs.append({"round": round_no, "allocator": a.name, **{k: result[k] for k in bl.RESULT_KEYS[2:]},
-                             "reported_allocator": result["allocator"]})
+                runs.append(
+                    {
+                        "round": round_no,
+                        "allocator": a.name,
+                        **{k: result[k] for k in bl.RESULT_KEYS[2:]},
+                        "reported_allocator": result["allocator"],
+                    }
+                )
     rows = summarize(selected, runs)
     judged = verdicts(args.variant, runs, floor)
     meta = {
-        "name": args.name, "workload": args.workload, "workload_params": params,
-        "runs_per_allocator": runs_per, "warmup_rounds": warmup, "pin": " ".join(pin) or None,
-        "order": "interleaved", "allocators": [a.describe() for a in selected],
-        "machine": bl.machine_info(sorted({a.binary for a in selected}),
-                                   {"variant": args.variant, "pgo": args.pgo == "1",
-                                    "compilation_mode": args.compilation_mode}),
+        "name": args.name,
+        "workload": args.workload,
+        "workload_params": params,
+        "runs_per_allocator": runs_per,
+        "warmup_rounds": warmup,
+        "pin": " ".join(pin) or None,
+        "order": "interleaved",
+        "allocators": [a.describe() for a in selected],
+        "machine": bl.machine_info(
+            sorted({a.binary for a in selected}),
+            {"variant": args.variant, "pgo": args.pgo == "1", "compilation_mode": args.compilation_mode},
+        ),
     }
     meta["verdicts"] = judged
     write_outputs(folder, meta, rows, runs)

@@ -23,8 +23,10 @@ class StepError(Exception):
 
 def require_tool(path, what):
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        raise StepError(f"{what} not found at {path}: install Debian's bolt-19 (./bazelw installs it)"
-                        " or point LLVM_ROOT in toolchain/llvm.bzl at an LLVM that has it")
+        raise StepError(
+            f"{what} not found at {path}: install Debian's bolt-19 (./bazelw installs it)"
+            " or point LLVM_ROOT in toolchain/llvm.bzl at an LLVM that has it"
+        )
 
 
 def require_relocations(readelf, binary):
@@ -33,8 +35,10 @@ def require_relocations(readelf, binary):
     if proc.returncode != 0:
         raise StepError(f"{binary} is not an ELF file llvm-readelf can read:\n{proc.stderr.strip()}")
     if not re.search(r"\s\.rela\.text\s", proc.stdout):
-        raise StepError(f"{binary} has no .rela.text section: link it with -Wl,--emit-relocs (the"
-                        " .bazelrc default) so llvm-bolt can reorder its functions")
+        raise StepError(
+            f"{binary} has no .rela.text section: link it with -Wl,--emit-relocs (the"
+            " .bazelrc default) so llvm-bolt can reorder its functions"
+        )
 
 
 def run_bolt(cmd, log_path, what):
@@ -51,11 +55,12 @@ def run_bolt(cmd, log_path, what):
 def instrument(args):
     require_tool(args.llvm_bolt, "llvm-bolt")
     if not os.path.isfile(args.runtime):
-        raise StepError(f"BOLT's instrumentation runtime {args.runtime} is missing: install Debian's"
-                        " bolt-19 (BOLT_INSTR_RUNTIME in toolchain/llvm.bzl)")
+        raise StepError(
+            f"BOLT's instrumentation runtime {args.runtime} is missing: install Debian's"
+            " bolt-19 (BOLT_INSTR_RUNTIME in toolchain/llvm.bzl)"
+        )
     require_relocations(args.llvm_readelf, args.input)
-    run_bolt([args.llvm_bolt, args.input, "-o", args.output] + args.flag, args.log,
-             f"instrument {args.input}")
+    run_bolt([args.llvm_bolt, args.input, "-o", args.output] + args.flag, args.log, f"instrument {args.input}")
 
 
 def merge(args):
@@ -68,8 +73,10 @@ def merge(args):
     for run in runs:
         files = [p for p in run["files"] if p.endswith(".fdata")]
         if not files:
-            raise StepError(f"training entry '{run['name']}' left no .fdata profile (files: "
-                            f"{', '.join(run['files'])}): was the instrumented copy really run?")
+            raise StepError(
+                f"training entry '{run['name']}' left no .fdata profile (files: "
+                f"{', '.join(run['files'])}): was the instrumented copy really run?"
+            )
         inputs += files * run["weight"]
     with open(args.output, "w") as out:
         proc = subprocess.run([args.merge_fdata] + inputs, stdout=out, stderr=subprocess.PIPE, text=True)
@@ -84,7 +91,9 @@ def merge(args):
         f.write("\n")
 
 
-PROFILED = re.compile(r"BOLT-INFO: (\d+) out of (\d+) functions in the binary \([\d.]+%\) have non-empty execution profile")
+PROFILED = re.compile(
+    r"BOLT-INFO: (\d+) out of (\d+) functions in the binary \([\d.]+%\) have non-empty execution profile"
+)
 STALE = re.compile(r"BOLT-WARNING: (\d+) \([\d.]+% of all profiled\) functions have invalid \(possibly stale\) profile")
 
 
@@ -93,18 +102,25 @@ def optimize(args):
     require_relocations(args.llvm_readelf, args.input)
     if os.path.getsize(args.profile) == 0:
         raise StepError(f"the profile {args.profile} is empty: the training runs recorded nothing")
-    out = run_bolt([args.llvm_bolt, args.input, "-o", args.output, "-data=" + args.profile] + args.flag,
-                   args.log, f"optimize {args.input}")
+    out = run_bolt(
+        [args.llvm_bolt, args.input, "-o", args.output, "-data=" + args.profile] + args.flag,
+        args.log,
+        f"optimize {args.input}",
+    )
     profiled = PROFILED.search(out)
     if not profiled or int(profiled.group(1)) == 0:
         os.unlink(args.output)
-        raise StepError(f"no function of {args.input} matched the profile {args.profile}: the"
-                        " profile comes from another binary (in the Bazel graph that is a bug of bolt/)")
+        raise StepError(
+            f"no function of {args.input} matched the profile {args.profile}: the"
+            " profile comes from another binary (in the Bazel graph that is a bug of bolt/)"
+        )
     stale = STALE.search(out)
     if stale:
         os.unlink(args.output)
-        raise StepError(f"{stale.group(1)} functions of {args.input} have a stale profile: the"
-                        f" training ran another build than the one being optimized (see {args.log})")
+        raise StepError(
+            f"{stale.group(1)} functions of {args.input} have a stale profile: the"
+            f" training ran another build than the one being optimized (see {args.log})"
+        )
     notes = subprocess.run([args.llvm_readelf, "-S", "-W", args.output], capture_output=True, text=True)
     if ".note.bolt_info" not in notes.stdout:
         os.unlink(args.output)

@@ -23,15 +23,18 @@ TOP = 16  # hot functions listed per output
 
 def sections(readelf, path):
     """name -> (start, end) of every section loaded at an address."""
-    return {x["name"]: (x["address"], x["address"] + x["size"])
-            for x in elfinfo.sections(readelf, path) if x["address"]}
+    return {
+        x["name"]: (x["address"], x["address"] + x["size"]) for x in elfinfo.sections(readelf, path) if x["address"]
+    }
 
 
 def functions(readelf, path):
     """name -> (address, size) of every defined function; a cold fragment of a ThinLTO-renamed
     function ('f.llvm.<hash>.cold.0') is keyed 'f.cold.0' like its parent's base name."""
-    return {re.sub(r"\.llvm\.\d+", "", name): (f["address"], f["size"])
-            for name, f in elfinfo.functions(readelf, path).items()}
+    return {
+        re.sub(r"\.llvm\.\d+", "", name): (f["address"], f["size"])
+        for name, f in elfinfo.functions(readelf, path).items()
+    }
 
 
 def section_of(secs, addr):
@@ -103,20 +106,29 @@ def report_one(args, name, before, after, opt_log, fdata_log):
     for n, instr in hot:
         cold = fn_a.get(n + ".cold.0")
         b = fn_b.get(n)
-        print(f"| `{n}` | {instr} | {'0x%x' % b[0] if b else '-'} | 0x{fn_a[n][0]:x} | "
-              f"{section_of(secs_a, fn_a[n][0])} | {'%d B at 0x%x' % (cold[1], cold[0]) if cold else '-'} |")
+        print(
+            f"| `{n}` | {instr} | {'0x%x' % b[0] if b else '-'} | 0x{fn_a[n][0]:x} | "
+            f"{section_of(secs_a, fn_a[n][0])} | {'%d B at 0x%x' % (cold[1], cold[0]) if cold else '-'} |"
+        )
     sb = span([fn_b[n] for n, _ in hot if n in fn_b])
     sa = span([fn_a[n] for n, _ in hot])
-    print(f"\nThose {len(hot)} functions span {sb[0]} B ({sb[1]} cache lines of 64 B, {sb[2]} pages) before"
-          f" and {sa[0]} B ({sa[1]} lines, {sa[2]} pages) after (hot parts only; cold fragments excluded).")
+    print(
+        f"\nThose {len(hot)} functions span {sb[0]} B ({sb[1]} cache lines of 64 B, {sb[2]} pages) before"
+        f" and {sa[0]} B ({sa[1]} lines, {sa[2]} pages) after (hot parts only; cold fragments excluded)."
+    )
     text = secs_a.get(".text")
     if text:
         inside = sorted((a, n) for n, (a, s) in fn_a.items() if text[0] <= a < text[1] and s)
         profiled = {n for n, _ in hot_list(log)}
-        strangers = [n for _, n in inside if n not in profiled and not n.startswith(("_", "frame_dummy",
-                                                                                      "register_tm", "deregister_tm"))]
-        print(f"\nHot `.text` after BOLT: 0x{text[0]:x}-0x{text[1]:x} ({text[1] - text[0]} B), {len(inside)} functions"
-              f" in this order: {', '.join(n for _, n in inside)}.")
+        strangers = [
+            n
+            for _, n in inside
+            if n not in profiled and not n.startswith(("_", "frame_dummy", "register_tm", "deregister_tm"))
+        ]
+        print(
+            f"\nHot `.text` after BOLT: 0x{text[0]:x}-0x{text[1]:x} ({text[1] - text[0]} B), {len(inside)} functions"
+            f" in this order: {', '.join(n for _, n in inside)}."
+        )
         print(f"Functions in it without a profile: {', '.join(strangers) if strangers else 'none'}.")
     for watch in args.watch:
         fn, caller = watch.split(":")
@@ -125,17 +137,20 @@ def report_one(args, name, before, after, opt_log, fdata_log):
             print(f"\n`{fn}` is a function of its own: 0x{where[0]:x} in {section_of(secs_a, where[0])}.")
         elif caller in fn_a:
             c, cold = fn_a[caller], fn_a.get(caller + ".cold.0")
-            print(f"\n`{fn}` has no symbol of its own: it is always-inline, its code is part of `{caller}`, "
-                  f"which lands at 0x{c[0]:x} ({c[1]} B) in {section_of(secs_a, c[0])}"
-                  + (f", cold fragment {cold[1]} B in {section_of(secs_a, cold[0])}." if cold else ", not split."))
+            print(
+                f"\n`{fn}` has no symbol of its own: it is always-inline, its code is part of `{caller}`, "
+                f"which lands at 0x{c[0]:x} ({c[1]} B) in {section_of(secs_a, c[0])}"
+                + (f", cold fragment {cold[1]} B in {section_of(secs_a, cold[0])}." if cold else ", not split.")
+            )
     print()
 
 
 def main(argv):
     p = argparse.ArgumentParser(prog="bolt-report", description=__doc__.split("\n\n")[0])
     p.add_argument("--llvm-readelf", required=True)
-    p.add_argument("--output", nargs=5, action="append", default=[],
-                   metavar=("NAME", "BEFORE", "AFTER", "OPT_LOG", "FDATA_LOG"))
+    p.add_argument(
+        "--output", nargs=5, action="append", default=[], metavar=("NAME", "BEFORE", "AFTER", "OPT_LOG", "FDATA_LOG")
+    )
     p.add_argument("--watch", action="append", default=[], help="FUNCTION:CALLER_IT_IS_INLINED_INTO")
     p.add_argument("--holdout-app", action="append", default=[], help="a program never trained on (HOLDOUT_APPS)")
     p.add_argument("--apps-arg", action="append", default=[], help="one argument of the //bench:apps command")
@@ -153,8 +168,9 @@ def main(argv):
     if args.holdout_app:
         builds = args.compare.split(",")
         try:
-            text, _ = holdout.measure(["/usr/bin/python3", "-B"] + args.apps_arg, args.holdout_app, builds[0],
-                                      builds[1:], folder, smoke, runs)
+            text, _ = holdout.measure(
+                ["/usr/bin/python3", "-B"] + args.apps_arg, args.holdout_app, builds[0], builds[1:], folder, smoke, runs
+            )
         except holdout.HoldoutError as e:
             sys.exit(f"bolt-report: hold-out programs: {e}")
         print(text)

@@ -1,9 +1,10 @@
 """//docs:figures renders docs/figures.md, the page of current measured figures, from
 docs/figures.json (which figures are current, in what order, against which target) and the
 committed result files the runs wrote (summary.json of //bench:*_10run, //bench:soak and
-//bench:apps; exact.json of EXACT=1 //bench:apps; noise_floor.json of //perf_tools:noise_floor). Every figure carries its command,
-date and git revision, read from the result file where the file records them. A figure whose
-run left no result file is a "text" entry of the manifest with an explicit source line.
+//bench:apps; exact.json of EXACT=1 //bench:apps; noise_floor.json of //perf_tools:noise_floor).
+Every figure carries its command, date and git revision, read from the result file where the
+file records them. A figure whose run left no result file is a "text" entry of the manifest with an explicit
+source line.
 `bazel run //docs:figures` rewrites the page; `--check` (//docs:figures_test) fails when the
 committed page differs from what the committed files give. docs/performance.md says how to add
 a figure."""
@@ -53,10 +54,12 @@ def _rate(v):
 def _provenance(machine, command, source):
     date = machine.get("date", "?")[:16].replace("T", " ")
     rev = machine.get("git_revision") or "not recorded"
-    return [f"- command: `{command}`",
-            f"- measured: {date} UTC, git `{rev[:10]}`, {machine.get('cpu_model', '?')}, "
-            f"{machine.get('nproc', '?')} CPUs",
-            f"- source: `{source}`"]
+    return [
+        f"- command: `{command}`",
+        f"- measured: {date} UTC, git `{rev[:10]}`, {machine.get('cpu_model', '?')}, "
+        f"{machine.get('nproc', '?')} CPUs",
+        f"- source: `{source}`",
+    ]
 
 
 def _revision(text):
@@ -94,14 +97,22 @@ def tenrun(fig, data):
 
 def soak(fig, data):
     s = data["summary"]
-    env = [("DURATION_SEC", data["duration_sec"]), ("EPOCH_SEC", data["epoch_sec"]),
-           ("WARMUP_SEC", data["warmup_sec"]), ("ALLOCATORS", ",".join(a["name"] for a in data["allocators"]))]
+    env = [
+        ("DURATION_SEC", data["duration_sec"]),
+        ("EPOCH_SEC", data["epoch_sec"]),
+        ("WARMUP_SEC", data["warmup_sec"]),
+        ("ALLOCATORS", ",".join(a["name"] for a in data["allocators"])),
+    ]
     command = fig.get("command") or f"{_env_prefix(env)}./bazelw run //bench:soak --config=fast"
-    out = ["| allocator | samples | throughput drift | CV % | RSS first 5 -> last 5 (KiB) | RSS drift |",
-           "|---|---|---|---|---|---|"]
+    out = [
+        "| allocator | samples | throughput drift | CV % | RSS first 5 -> last 5 (KiB) | RSS drift |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in s:
-        out.append(f"| {r['allocator']} | {r['samples']} | {r['tp_drift_pct']:+.2f} % | {r['cv_pct']:.1f} | "
-                   f"{r['first5_rss_kb']:.0f} -> {r['last5_rss_kb']:.0f} | **{r['rss_drift_pct']:+.2f} %** |")
+        out.append(
+            f"| {r['allocator']} | {r['samples']} | {r['tp_drift_pct']:+.2f} % | {r['cv_pct']:.1f} | "
+            f"{r['first5_rss_kb']:.0f} -> {r['last5_rss_kb']:.0f} | **{r['rss_drift_pct']:+.2f} %** |"
+        )
     return command, out
 
 
@@ -111,12 +122,16 @@ def apps(fig, data):
     command = fig.get("command") or f"{_env_prefix(env)}./bazelw run //bench:apps"
     out = ["| allocator | CPU time, geomean vs mimalloc | worst app | wall | peak RSS |", "|---|---|---|---|---|"]
     for name, g in data["geomeans"].items():
-        out.append(f"| {name} | {g['cpu_geomean']:.3f}x | {g['cpu_max_app']:.3f}x | {g['wall_geomean']:.3f}x | "
-                   f"{g['rss_geomean']:.3f}x |")
+        out.append(
+            f"| {name} | {g['cpu_geomean']:.3f}x | {g['cpu_max_app']:.3f}x | {g['wall_geomean']:.3f}x | "
+            f"{g['rss_geomean']:.3f}x |"
+        )
     out.append("")
     for t in data.get("targets", []):
-        out.append(f"- target {t['allocator']} {t['figure']} ≤ {t['limit']}: {t['value']:.3f}, "
-                   f"{'met' if t['met'] else 'not met'}")
+        out.append(
+            f"- target {t['allocator']} {t['figure']} ≤ {t['limit']}: {t['value']:.3f}, "
+            f"{'met' if t['met'] else 'not met'}"
+        )
     return command, out
 
 
@@ -126,8 +141,10 @@ def noise_floor(fig, data):
     for linkage, f in data["floors"].items():
         lo, hi = f["layout_sd_ci95"]
         flo, fhi = f["floor_ci95"]
-        out.append(f"| {linkage} | {f['layout_sd_pct']:.2f} % [{lo:.2f}, {hi:.2f}] | {f['within_sd_pct']:.2f} % | "
-                   f"**{f['floor_pct']:.2f} %** [{flo:.2f}, {fhi:.2f}] |")
+        out.append(
+            f"| {linkage} | {f['layout_sd_pct']:.2f} % [{lo:.2f}, {hi:.2f}] | {f['within_sd_pct']:.2f} % | "
+            f"**{f['floor_pct']:.2f} %** [{flo:.2f}, {fhi:.2f}] |"
+        )
     out.append("")
     out.append(f"- committed floor (the larger linkage's): **{data['floor_pct']:.2f} %**")
     return command, out
@@ -140,8 +157,7 @@ def _geomean(values):
 def apps_exact(fig, data):
     """`EXACT=1 //bench:apps` (exact.json): per allocator, the geometric mean over apps of its
     callgrind counts divided by mimalloc's for the same app."""
-    counts = {"instructions (Ir)": ("Ir",), "L1 instruction misses": ("I1mr",),
-              "L1 data misses": ("D1mr", "D1mw")}
+    counts = {"instructions (Ir)": ("Ir",), "L1 instruction misses": ("I1mr",), "L1 data misses": ("D1mr", "D1mw")}
     by = {(r["app"], r["allocator"]): r for r in data["exact"]}
     apps = sorted({app for app, alloc in by if alloc == "mimalloc"})
     allocators = list(dict.fromkeys(alloc for _, alloc in by))
@@ -149,8 +165,11 @@ def apps_exact(fig, data):
     for alloc in allocators:
         cells = []
         for keys in counts.values():
-            ratios = [sum(by[(a, alloc)][k] for k in keys) / sum(by[(a, "mimalloc")][k] for k in keys)
-                      for a in apps if (a, alloc) in by]
+            ratios = [
+                sum(by[(a, alloc)][k] for k in keys) / sum(by[(a, "mimalloc")][k] for k in keys)
+                for a in apps
+                if (a, alloc) in by
+            ]
             cells.append(f"{_geomean(ratios):.3f}x")
         out.append(f"| {alloc} | " + " | ".join(cells) + " |")
     out += ["", f"- apps: {', '.join(apps)} (geometric means against mimalloc, one run each)"]
@@ -168,9 +187,11 @@ def render_figure(root, fig, where):
     kind = _need(fig, "kind", where)
     if kind == "text":
         out += [_need(fig, "text", where), ""]
-        out += [f"- command: `{_need(fig, 'command', where)}`",
-                f"- measured: {_need(fig, 'date', where)}, git {_revision(_need(fig, 'git', where))}",
-                f"- source: {_need(fig, 'source', where)}"]
+        out += [
+            f"- command: `{_need(fig, 'command', where)}`",
+            f"- measured: {_need(fig, 'date', where)}, git {_revision(_need(fig, 'git', where))}",
+            f"- source: {_need(fig, 'source', where)}",
+        ]
     elif kind in KINDS:
         source = _need(fig, "source", where)
         data = _load(root, source)

@@ -28,7 +28,7 @@ def _arguments(text, start, path):
                 end += 2 if text[end] == "\\" else 1
             if end >= len(text):
                 break
-            current.append(("s", text[i + 1:end].replace('\\"', '"')))
+            current.append(("s", text[i + 1 : end].replace('\\"', '"')))
             i = end + 1
         elif c in ",)":
             strings = [v for k, v in current if k == "s"]
@@ -53,18 +53,30 @@ def parse_gates(text, path=GATES):
             raise doclib.DocError(f"{path}: {m.group(1)} with {len(args)} arguments, expected {ARITY[m.group(1)]}")
         if m.group(1) == "HAK_HOT_GATE":
             name, env, fast, dflt, hard, doc = args
-            gates.append(dict(kind="hot", name=name, env=env, fast=fast, default=dflt, hardened=hard,
-                              values="0/1", doc=doc))
+            gates.append(
+                dict(kind="hot", name=name, env=env, fast=fast, default=dflt, hardened=hard, values="0/1", doc=doc)
+            )
         elif m.group(1) == "HAK_BUILD_GATE":
             name, fast, std, hard, doc = args
-            gates.append(dict(kind="build", name=name, env=None, fast=fast, default=std, hardened=hard,
-                              values="-", doc=doc))
+            gates.append(
+                dict(kind="build", name=name, env=None, fast=fast, default=std, hardened=hard, values="-", doc=doc)
+            )
         else:
             name, env, kind, dflt, doc = args
             if kind not in KIND_VALUES:
                 raise doclib.DocError(f"{path}: gate {name}: unknown kind {kind}")
-            gates.append(dict(kind="cold", name=name, env=env, fast=dflt, default=dflt, hardened=dflt,
-                              values=KIND_VALUES[kind], doc=doc))
+            gates.append(
+                dict(
+                    kind="cold",
+                    name=name,
+                    env=env,
+                    fast=dflt,
+                    default=dflt,
+                    hardened=dflt,
+                    values=KIND_VALUES[kind],
+                    doc=doc,
+                )
+            )
     if not gates:
         raise doclib.DocError(f"{path}: no gates found")
     return gates
@@ -92,8 +104,10 @@ def readme_table(gates):
 
 
 def design_table(gates):
-    rows = ["| gate | kind | env | FAST | Standard / OBSERVE | hardened | what it does, what it costs |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| gate | kind | env | FAST | Standard / OBSERVE | hardened | what it does, what it costs |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for g in gates:
         if g["kind"] == "cold":
             fast = std = hard = f"env, default {g['default']}"

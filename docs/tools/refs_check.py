@@ -24,8 +24,21 @@ import doclib
 
 TARGETS_BZL = "docs/doc_targets.bzl"
 # Folders and files at the top of the repository: a word starting with one is a path.
-TOP = ("hakmem", "bench", "docs", "configs", "perf_tools", "pgo", "bolt", "reliability",
-       "third_party", "toolchain", "install", "examples", ".ci")
+TOP = (
+    "hakmem",
+    "bench",
+    "docs",
+    "configs",
+    "perf_tools",
+    "pgo",
+    "bolt",
+    "reliability",
+    "third_party",
+    "toolchain",
+    "install",
+    "examples",
+    ".ci",
+)
 PATH_RE = re.compile(r"(?<![\w/.@:$-])((?:" + "|".join(re.escape(t) for t in TOP) + r")/[\w./+=,-]*)(.?)")
 LABEL_RE = re.compile(r"(?<![\w@:/])//([\w/.-]*)(?::([\w/.+=-]+))?(.?)")
 TEMPLATE_NEXT = "<{*$"
@@ -48,7 +61,12 @@ def names(text):
         paths.add(path)
     for m in LABEL_RE.finditer(text):
         package, name, after = m.group(1).rstrip("/."), m.group(2), m.group(3)
-        if (after and after in TEMPLATE_NEXT) or package.endswith("...") or name in ("all", "*") or (name or "").endswith("/"):
+        if (
+            (after and after in TEMPLATE_NEXT)
+            or package.endswith("...")
+            or name in ("all", "*")
+            or (name or "").endswith("/")
+        ):
             continue
         if name is None and (package == "" or package.endswith("/")):
             continue
@@ -72,9 +90,11 @@ def collect(root):
 def render_bzl(labels):
     listed = sorted(l for l in labels if ":" in l and l not in FOREIGN)
     body = "".join(f'    "{l}",\n' for l in listed)
-    return ('"""Every target README.md and docs/*.md name, written by `./bazelw run //docs:refs`\n'
-            '(docs/tools/refs_check.py); //docs:doc_targets_query proves each exists."""\n\n'
-            f"DOC_TARGETS = [\n{body}]\n")
+    return (
+        '"""Every target README.md and docs/*.md name, written by `./bazelw run //docs:refs`\n'
+        '(docs/tools/refs_check.py); //docs:doc_targets_query proves each exists."""\n\n'
+        f"DOC_TARGETS = [\n{body}]\n"
+    )
 
 
 def source_tree():
@@ -126,8 +146,12 @@ def main():
         if args.query:
             queried = set(doclib.read(os.getcwd(), args.query).split())
             for label in sorted(labels):
-                if ":" in label and label not in FOREIGN and label not in args.private.split(",") \
-                        and not label.startswith("//docs:"):
+                if (
+                    ":" in label
+                    and label not in FOREIGN
+                    and label not in args.private.split(",")
+                    and not label.startswith("//docs:")
+                ):
                     if label not in queried:
                         found.append(f"{labels[label]}: names {label}, which the query did not return")
         for line in found:

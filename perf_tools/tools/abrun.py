@@ -61,15 +61,39 @@ def single_layout(tool, a, b, kind, floor, runs, warmup, params, pin):
         verdicts[k] = verdict
         lo, hi = cmp["delta_mean_ci95"]
         mlo, mhi = cmp["delta_median_ci95"]
-        rows.append([k, f"{statistics.fmean(sa):.2f}", f"{statistics.fmean(sb):.2f}",
-                     f"{ptlib.pct(cmp['delta_mean_pct'])} [{lo:+.2f}, {hi:+.2f}]",
-                     f"{ptlib.pct(cmp['delta_median_pct'])} [{mlo:+.2f}, {mhi:+.2f}]",
-                     ptlib.pct(cmp["paired_pct"]["median"]), f"+-{limit:.2f} %", f"**{verdict}**"])
-        data[k] = {"a": sa, "b": sb, "compare": cmp, "verdict": verdict, "limit_pct": limit,
-                   "allocator_a": reported[a.sides[k].name], "allocator_b": reported[b.sides[k].name],
-                   "peak_rss_kb_a": max(rss[a.sides[k].name]), "peak_rss_kb_b": max(rss[b.sides[k].name])}
-    header = ["linkage", "A mean M ops/s", "B mean", "B vs A, mean [95 % CI]", "median [95 % CI]",
-              "median of per-round ratios", "NEUTRAL band", "verdict"]
+        rows.append(
+            [
+                k,
+                f"{statistics.fmean(sa):.2f}",
+                f"{statistics.fmean(sb):.2f}",
+                f"{ptlib.pct(cmp['delta_mean_pct'])} [{lo:+.2f}, {hi:+.2f}]",
+                f"{ptlib.pct(cmp['delta_median_pct'])} [{mlo:+.2f}, {mhi:+.2f}]",
+                ptlib.pct(cmp["paired_pct"]["median"]),
+                f"+-{limit:.2f} %",
+                f"**{verdict}**",
+            ]
+        )
+        data[k] = {
+            "a": sa,
+            "b": sb,
+            "compare": cmp,
+            "verdict": verdict,
+            "limit_pct": limit,
+            "allocator_a": reported[a.sides[k].name],
+            "allocator_b": reported[b.sides[k].name],
+            "peak_rss_kb_a": max(rss[a.sides[k].name]),
+            "peak_rss_kb_b": max(rss[b.sides[k].name]),
+        }
+    header = [
+        "linkage",
+        "A mean M ops/s",
+        "B mean",
+        "B vs A, mean [95 % CI]",
+        "median [95 % CI]",
+        "median of per-round ratios",
+        "NEUTRAL band",
+        "verdict",
+    ]
     how = f"{runs} interleaved rounds after {warmup} warm-up; {ptlib.floor_line(floor)}"
     return rows, header, verdicts, data, {s.name: samples[s.name] for s in sides}, how
 
@@ -83,27 +107,52 @@ def layout_mode(tool, a, b, kind, runs, warmup, params, pin):
     got, reported, rss = il.run_pairs(tool, pairs, runs, warmup, bl.clean_env(params), pin, progress=True)
     rows, verdicts, data, charted = [], {}, {}, {}
     for i, k in enumerate(linkages):
-        mine, names = got[i * n:(i + 1) * n], [(pa.name, pb.name) for pa, pb in pairs[i * n:(i + 1) * n]]
+        mine, names = got[i * n : (i + 1) * n], [(pa.name, pb.name) for pa, pb in pairs[i * n : (i + 1) * n]]
         cmp = il.layout_compare(mine)
         verdict, limit = il.verdict(cmp["ci95"], kind)
         verdicts[k] = verdict
         lo, hi = cmp["ci95"]
         all_a, all_b = [v for av, _ in mine for v in av], [v for _, bv in mine for v in bv]
-        rows.append([k, str(n), f"{statistics.fmean(all_a):.2f}", f"{statistics.fmean(all_b):.2f}",
-                     f"{ptlib.pct(cmp['delta_pct'])} [{lo:+.2f}, {hi:+.2f}]",
-                     f"{min(cmp['pair_pct']):+.2f} .. {max(cmp['pair_pct']):+.2f} %",
-                     f"{cmp['between_sd_pct']:.2f} / {cmp['within_sd_pct']:.2f} %", f"+-{limit:.2f} %", f"**{verdict}**"])
+        rows.append(
+            [
+                k,
+                str(n),
+                f"{statistics.fmean(all_a):.2f}",
+                f"{statistics.fmean(all_b):.2f}",
+                f"{ptlib.pct(cmp['delta_pct'])} [{lo:+.2f}, {hi:+.2f}]",
+                f"{min(cmp['pair_pct']):+.2f} .. {max(cmp['pair_pct']):+.2f} %",
+                f"{cmp['between_sd_pct']:.2f} / {cmp['within_sd_pct']:.2f} %",
+                f"+-{limit:.2f} %",
+                f"**{verdict}**",
+            ]
+        )
         charted[f"{a.label} {k}"], charted[f"{b.label} {k}"] = all_a, all_b
-        data[k] = {"pairs": [{"seed": seed, "a": av, "b": bv} for seed, (av, bv) in zip(a.seeds, mine)],
-                   "compare": cmp, "verdict": verdict, "limit_pct": limit,
-                   "allocator_a": reported[names[0][0]], "allocator_b": reported[names[0][1]],
-                   "peak_rss_kb_a": max(max(rss[x]) for x, _ in names),
-                   "peak_rss_kb_b": max(max(rss[y]) for _, y in names)}
-    header = ["linkage", "pairs", "A mean M ops/s", "B mean", "B vs A [95 % CI, t over pairs]", "pair estimates",
-              "sd between / within pairs", "NEUTRAL band", "verdict"]
-    how = (f"layout mode: {n} shuffled-layout copies per side (seeds {a.seeds}, the same on both sides), each "
-           f"pair back to back in {runs} rotating rounds after {warmup} warm-up; B vs A = mean over pairs of each "
-           f"pair's median per-round ratio, 95 % CI Student t over pairs (it holds the layout variance: no floor)")
+        data[k] = {
+            "pairs": [{"seed": seed, "a": av, "b": bv} for seed, (av, bv) in zip(a.seeds, mine)],
+            "compare": cmp,
+            "verdict": verdict,
+            "limit_pct": limit,
+            "allocator_a": reported[names[0][0]],
+            "allocator_b": reported[names[0][1]],
+            "peak_rss_kb_a": max(max(rss[x]) for x, _ in names),
+            "peak_rss_kb_b": max(max(rss[y]) for _, y in names),
+        }
+    header = [
+        "linkage",
+        "pairs",
+        "A mean M ops/s",
+        "B mean",
+        "B vs A [95 % CI, t over pairs]",
+        "pair estimates",
+        "sd between / within pairs",
+        "NEUTRAL band",
+        "verdict",
+    ]
+    how = (
+        f"layout mode: {n} shuffled-layout copies per side (seeds {a.seeds}, the same on both sides), each "
+        f"pair back to back in {runs} rotating rounds after {warmup} warm-up; B vs A = mean over pairs of each "
+        f"pair's median per-round ratio, 95 % CI Student t over pairs (it holds the layout variance: no floor)"
+    )
     return rows, header, verdicts, data, charted, how
 
 
@@ -115,26 +164,52 @@ def measure(tool, a, b, kind, floor, runs, warmup, params, pin, cg_iters, folder
     if layout:
         rows, header, verdicts, linkages, charted, how = layout_mode(tool, a, b, kind, runs, warmup, params, pin)
     else:
-        rows, header, verdicts, linkages, charted, how = single_layout(tool, a, b, kind, floor, runs, warmup, params, pin)
+        rows, header, verdicts, linkages, charted, how = single_layout(
+            tool, a, b, kind, floor, runs, warmup, params, pin
+        )
     load = (load_before, os.getloadavg()[0])
-    out = [f"# {title}", "",
-           f"A = {a.label}, B = {b.label}; {how}; workload {workload}, "
-           f"parameters {params or 'defaults'}; {kind}-level rule (GO at >= +{il.THRESHOLD_PCT[kind]} %). "
-           f"Load average (1 min) {load[0]:.2f} before, {load[1]:.2f} after, "
-           f"on {os.cpu_count()} CPUs" + (" — measured under load: timings are noisy." if max(load) > 1.0 else "."), ""]
-    out += ["## Throughput (noisy: wall clock on a shared machine)", "", ptlib.md_table(header, rows), "",
-            f"**Verdict: {overall(verdicts)}**" + ("" if len(set(verdicts.values())) == 1 else
-                                                   f" (the linkages disagree: {verdicts})"), ""]
-    data = {"linkages": linkages, "a": a.label, "b": b.label, "kind": kind, "mode": "layout" if layout else "single",
-            "floor": None if layout else floor, "runs": runs, "warmup": warmup,
-            "workload_params": params, "load_avg_1min": load, "verdict": overall(verdicts)}
+    out = [
+        f"# {title}",
+        "",
+        f"A = {a.label}, B = {b.label}; {how}; workload {workload}, "
+        f"parameters {params or 'defaults'}; {kind}-level rule (GO at >= +{il.THRESHOLD_PCT[kind]} %). "
+        f"Load average (1 min) {load[0]:.2f} before, {load[1]:.2f} after, "
+        f"on {os.cpu_count()} CPUs" + (" — measured under load: timings are noisy." if max(load) > 1.0 else "."),
+        "",
+    ]
+    out += [
+        "## Throughput (noisy: wall clock on a shared machine)",
+        "",
+        ptlib.md_table(header, rows),
+        "",
+        f"**Verdict: {overall(verdicts)}**"
+        + ("" if len(set(verdicts.values())) == 1 else f" (the linkages disagree: {verdicts})"),
+        "",
+    ]
+    data = {
+        "linkages": linkages,
+        "a": a.label,
+        "b": b.label,
+        "kind": kind,
+        "mode": "layout" if layout else "single",
+        "floor": None if layout else floor,
+        "runs": runs,
+        "warmup": warmup,
+        "workload_params": params,
+        "load_avg_1min": load,
+        "verdict": overall(verdicts),
+    }
     rss_rows = [[k, str(d["peak_rss_kb_a"]), str(d["peak_rss_kb_b"])] for k, d in data["linkages"].items()]
     out += ["## Peak RSS (kB, largest of the rounds)", "", ptlib.md_table(["linkage", "A", "B"], rss_rows), ""]
     slug = workload.lower().replace(" ", "_")
-    charts = plots.distributions(os.path.join(folder, f"ab_rounds_{slug}.svg"), f"{title}: every round",
-                                 charted, "M ops/s")
+    charts = plots.distributions(
+        os.path.join(folder, f"ab_rounds_{slug}.svg"), f"{title}: every round", charted, "M ops/s"
+    )
     if charts:
-        out += [f"Charts: `{os.path.basename(charts[0])}` / `{os.path.basename(charts[1])}` (every round of each side).", ""]
+        out += [
+            f"Charts: `{os.path.basename(charts[0])}` / `{os.path.basename(charts[1])}` (every round of each side).",
+            "",
+        ]
     elif plots.MISSING:
         out += [plots.MISSING, ""]
     if cg_iters is None:
@@ -149,9 +224,16 @@ def measure(tool, a, b, kind, floor, runs, warmup, params, pin, cg_iters, folder
             except RuntimeError as e:
                 sys.exit(f"{tool}: {e}")
     ia, ib = cg[a.label][1], cg[b.label][1]
-    out += ["## Instructions per operation (exact: callgrind, linked in)", "",
-            ptlib.md_table(["", "A", "B", "delta"], [["Ir/op, whole Mixed run", f"{ia:.2f}", f"{ib:.2f}",
-                                                       f"{ib - ia:+.2f} ({100 * (ib / ia - 1):+.2f} %)"]]), "",
-            f"(ITERS={cg_iters[0]} minus BASE_ITERS={cg_iters[1]}, divided by the extra operations.)", ""]
+    out += [
+        "## Instructions per operation (exact: callgrind, linked in)",
+        "",
+        ptlib.md_table(
+            ["", "A", "B", "delta"],
+            [["Ir/op, whole Mixed run", f"{ia:.2f}", f"{ib:.2f}", f"{ib - ia:+.2f} ({100 * (ib / ia - 1):+.2f} %)"]],
+        ),
+        "",
+        f"(ITERS={cg_iters[0]} minus BASE_ITERS={cg_iters[1]}, divided by the extra operations.)",
+        "",
+    ]
     data.update({"ir_per_op": {"a": ia, "b": ib}, "top_a": cg[a.label][0][:50], "top_b": cg[b.label][0][:50]})
     return out, data

@@ -73,8 +73,9 @@ def parse(argv):
             levels = [int(x) for x in text.split(",")]
         need = 2 * k if nulls > 1 else k
         if len(base) < need:
-            raise bl.UsageError(f"LAYOUTS={k} needs {need} base copies (different-layout nulls draw 2K), "
-                                f"{len(base)} given")
+            raise bl.UsageError(
+                f"LAYOUTS={k} needs {need} base copies (different-layout nulls draw 2K), " f"{len(base)} given"
+            )
         for n in levels:
             if len(set(planted[n]) & set(base)) < k:
                 raise bl.UsageError(f"planted level {n}: fewer than LAYOUTS={k} seeds shared with the base copies")
@@ -89,7 +90,7 @@ def parse(argv):
                 raise bl.UsageError(f"TRUE_PCT item '{item}' is not LEVEL:PCT")
         runs = bl.env_int("RUNS", 6, 2, 1000)
         warmup = bl.env_int("WARMUP", 1, 0, 100)
-        seed = bl.env_int("CAL_SEED", 1, 0, 2 ** 32)
+        seed = bl.env_int("CAL_SEED", 1, 0, 2**32)
         cg_iters = ptlib.callgrind_iters()
         pin = bl.pin_prefix(os.environ.get("PIN", ""))
         params = bl.workload_params(RUN_PARAMS)
@@ -110,8 +111,9 @@ def draw_pairs(rng, condition, level, base, planted, k, plain):
     """The K (A, B) sides of one A/B, seeds drawn afresh from the pool."""
     if condition == "null-layouts":
         seeds = rng.sample(sorted(base), 2 * k)
-        return [(side(f"base@{a}", base[a], plain), side(f"base@{b}", base[b], plain))
-                for a, b in zip(seeds[:k], seeds[k:])]
+        return [
+            (side(f"base@{a}", base[a], plain), side(f"base@{b}", base[b], plain)) for a, b in zip(seeds[:k], seeds[k:])
+        ]
     pool = sorted(base) if level is None else sorted(set(base) & set(planted[level]))
     seeds = rng.sample(pool, k)
     if level is None:
@@ -122,15 +124,20 @@ def draw_pairs(rng, condition, level, base, planted, k, plain):
 def exact_ir(base, planted, levels, params, cg_iters, plain):
     """Exact Ir/op of the base build and of each level (the same seed: layout moves no count)."""
     seed = min(set(base).intersection(*(planted[n] for n in levels))) if levels else min(base)
-    allocator = lambda name, path: Allocator(name, plain or path, "preload" if plain else "same-binary", "",
-                                             {"LD_PRELOAD": path} if plain else {})
+    allocator = lambda name, path: Allocator(
+        name, plain or path, "preload" if plain else "same-binary", "", {"LD_PRELOAD": path} if plain else {}
+    )
     with tempfile.TemporaryDirectory() as workdir:
         try:
-            ir = {None: profiles.callgrind(TOOL, allocator("base", base[seed]), params, cg_iters[0], cg_iters[1],
-                                           workdir)[1]}
+            ir = {
+                None: profiles.callgrind(
+                    TOOL, allocator("base", base[seed]), params, cg_iters[0], cg_iters[1], workdir
+                )[1]
+            }
             for n in levels:
-                ir[n] = profiles.callgrind(TOOL, allocator(f"planted{n}", planted[n][seed]), params,
-                                           cg_iters[0], cg_iters[1], workdir)[1]
+                ir[n] = profiles.callgrind(
+                    TOOL, allocator(f"planted{n}", planted[n][seed]), params, cg_iters[0], cg_iters[1], workdir
+                )[1]
         except RuntimeError as e:
             sys.exit(f"{TOOL}: {e}")
     return ir
@@ -148,11 +155,23 @@ def summary_rows(results, ir, true_pct):
         else:
             d = ir[level] - ir[None]
             truth = f"+{d:.2f} Ir/op ({100 * d / ir[None]:+.2f} % Ir)" + (
-                f", time {true_pct[level]:+.2f} %" if level in true_pct else ", time: not measured")
+                f", time {true_pct[level]:+.2f} %" if level in true_pct else ", time: not measured"
+            )
             detected, false = f"{100 * count['NO-GO'] / n:.0f} %", f"{100 * count['GO'] / n:.0f} %"
-        rows.append([condition, truth, str(n), str(count["GO"]), str(count["NEUTRAL"]), str(count["NO-GO"]),
-                     detected, false, f"{statistics.median(r['delta_pct'] for r in mine):+.2f} %",
-                     f"{statistics.fmean(r['seconds'] for r in mine):.0f} s"])
+        rows.append(
+            [
+                condition,
+                truth,
+                str(n),
+                str(count["GO"]),
+                str(count["NEUTRAL"]),
+                str(count["NO-GO"]),
+                detected,
+                false,
+                f"{statistics.median(r['delta_pct'] for r in mine):+.2f} %",
+                f"{statistics.fmean(r['seconds'] for r in mine):.0f} s",
+            ]
+        )
     return rows
 
 
@@ -168,9 +187,15 @@ def power_rows(results, k, warmup):
     within = (statistics.fmean(r["within_sd_pct"] ** 2 for r in src)) ** 0.5
     per_run = statistics.fmean(r["seconds"] / (2 * len(r["seeds"]) * (r["rounds"] + warmup)) for r in src)
     pairs = sorted({k, 16, 32, 64})
-    rows = [[str(rounds)] + [f"{il.detectable_pct(between, within, n, rounds, il.THRESHOLD_PCT['build']):.2f} % "
-                             f"({2 * n * (rounds + warmup) * per_run / 60:.0f} min)" for n in pairs]
-            for rounds in POWER_ROUNDS]
+    rows = [
+        [str(rounds)]
+        + [
+            f"{il.detectable_pct(between, within, n, rounds, il.THRESHOLD_PCT['build']):.2f} % "
+            f"({2 * n * (rounds + warmup) * per_run / 60:.0f} min)"
+            for n in pairs
+        ]
+        for rounds in POWER_ROUNDS
+    ]
     return (src[0]["condition"], between, within), ["rounds"] + [f"K = {n} pairs" for n in pairs], rows
 
 
@@ -189,43 +214,97 @@ def main(argv):
         got, _, _ = il.run_pairs(TOOL, pairs, runs, warmup, env, pin)
         cmp = il.layout_compare(got)
         verdict, _ = il.verdict(cmp["ci95"], "build")
-        results.append({"condition": condition, "level": level, "seeds": [(a.name, b.name) for a, b in pairs],
-                        "rounds": runs,
-                        "samples": got, "verdict": verdict, "seconds": time.monotonic() - t0,
-                        **{key: cmp[key] for key in ("delta_pct", "ci95", "pair_pct", "between_sd_pct", "within_sd_pct")}})
+        results.append(
+            {
+                "condition": condition,
+                "level": level,
+                "seeds": [(a.name, b.name) for a, b in pairs],
+                "rounds": runs,
+                "samples": got,
+                "verdict": verdict,
+                "seconds": time.monotonic() - t0,
+                **{key: cmp[key] for key in ("delta_pct", "ci95", "pair_pct", "between_sd_pct", "within_sd_pct")},
+            }
+        )
     load = (load_before, os.getloadavg()[0])
     timed = time.monotonic() - started
     ir = exact_ir(base, planted, levels, params, cg_iters, plain)
     components, power_header, power = power_rows(results, k, warmup)
-    out = [f"# Calibration of the layout-mode A/B (Mixed, {linkage})", "",
-           f"{len(plan)} A/Bs of {k} layout pairs x {runs} rounds (after {warmup} warm-up), seeds drawn per A/B from "
-           f"a pool of {len(base)} base copies (CAL_SEED={seed}); build-level rule (GO/NO-GO only when the whole 95 % "
-           f"interval is beyond +-{il.THRESHOLD_PCT['build']} %); workload parameters {params or 'defaults'}. "
-           f"Timing took {timed / 60:.1f} min; load average (1 min) {load[0]:.2f} before, {load[1]:.2f} after on "
-           f"{os.cpu_count()} CPUs" + (" — under load: not a calibration of a quiet machine." if max(load) > 1.0 else "."),
-           "", ptlib.md_table(["condition", "true effect (B vs A)", "A/Bs", "GO", "NEUTRAL", "NO-GO",
-                               "detection rate (NO-GO)", "false verdict rate", "median estimate", "time per A/B"],
-                              summary_rows(results, ir, true_pct)), "",
-           f"Exact Ir/op (callgrind, CG_ITERS={cg_iters[0]} minus {cg_iters[1]}): base {ir[None]:.2f}" +
-           "".join(f", planted {n}: {ir[n]:.2f}" for n in levels) + ". A planted loss is detected when the A/B says "
-           "NO-GO; for a planted level the false verdict is GO.", ""]
+    out = [
+        f"# Calibration of the layout-mode A/B (Mixed, {linkage})",
+        "",
+        f"{len(plan)} A/Bs of {k} layout pairs x {runs} rounds (after {warmup} warm-up), seeds drawn per A/B from "
+        f"a pool of {len(base)} base copies (CAL_SEED={seed}); build-level rule (GO/NO-GO only when the whole 95 % "
+        f"interval is beyond +-{il.THRESHOLD_PCT['build']} %); workload parameters {params or 'defaults'}. "
+        f"Timing took {timed / 60:.1f} min; load average (1 min) {load[0]:.2f} before, {load[1]:.2f} after on "
+        f"{os.cpu_count()} CPUs" + (" — under load: not a calibration of a quiet machine." if max(load) > 1.0 else "."),
+        "",
+        ptlib.md_table(
+            [
+                "condition",
+                "true effect (B vs A)",
+                "A/Bs",
+                "GO",
+                "NEUTRAL",
+                "NO-GO",
+                "detection rate (NO-GO)",
+                "false verdict rate",
+                "median estimate",
+                "time per A/B",
+            ],
+            summary_rows(results, ir, true_pct),
+        ),
+        "",
+        f"Exact Ir/op (callgrind, CG_ITERS={cg_iters[0]} minus {cg_iters[1]}): base {ir[None]:.2f}"
+        + "".join(f", planted {n}: {ir[n]:.2f}" for n in levels)
+        + ". A planted loss is detected when the A/B says "
+        "NO-GO; for a planted level the false verdict is GO.",
+        "",
+    ]
     if power:
         name, between, within = components
-        out += ["## Detectable effect at 80 % power", "",
-                f"From the {name} A/Bs: sd between pairs {between:.2f} %, within a pair (one round's ratio) "
-                f"{within:.2f} %; a loss this large or larger is NO-GO in 80 % of A/Bs (normal model; in brackets the "
-                f"timing such an A/B takes at this run's pace, builds not included):", "",
-                ptlib.md_table(power_header, power), ""]
+        out += [
+            "## Detectable effect at 80 % power",
+            "",
+            f"From the {name} A/Bs: sd between pairs {between:.2f} %, within a pair (one round's ratio) "
+            f"{within:.2f} %; a loss this large or larger is NO-GO in 80 % of A/Bs (normal model; in brackets the "
+            f"timing such an A/B takes at this run's pace, builds not included):",
+            "",
+            ptlib.md_table(power_header, power),
+            "",
+        ]
     labels = [f"{r['condition']} #{i + 1}" for i, r in enumerate(results)]
-    charts = plots.bar_chart(os.path.join(folder, "calibrate.svg"), "B vs A per A/B, 95 % CI (t over pairs)", labels,
-                             [r["delta_pct"] for r in results], [r["ci95"][0] for r in results],
-                             [r["ci95"][1] for r in results], [r["condition"] for r in results], "%")
-    out += [f"Chart: `{os.path.basename(charts[0])}` (every A/B's estimate and interval)." if charts
-            else (plots.MISSING or "")]
-    data = {"linkage": linkage, "layouts": k, "runs": runs, "warmup": warmup, "cal_seed": seed, "pool": sorted(base),
-            "workload_params": params, "load_avg_1min": load, "timing_seconds": timed, "ir_per_op": {
-                str(key): v for key, v in ir.items()}, "true_pct": true_pct, "results": results,
-            "power": {"components": components, "header": power_header, "rows": power}, "machine": bl.machine_info(sorted(base.values())[:1], {})}
+    charts = plots.bar_chart(
+        os.path.join(folder, "calibrate.svg"),
+        "B vs A per A/B, 95 % CI (t over pairs)",
+        labels,
+        [r["delta_pct"] for r in results],
+        [r["ci95"][0] for r in results],
+        [r["ci95"][1] for r in results],
+        [r["condition"] for r in results],
+        "%",
+    )
+    out += [
+        f"Chart: `{os.path.basename(charts[0])}` (every A/B's estimate and interval)."
+        if charts
+        else (plots.MISSING or "")
+    ]
+    data = {
+        "linkage": linkage,
+        "layouts": k,
+        "runs": runs,
+        "warmup": warmup,
+        "cal_seed": seed,
+        "pool": sorted(base),
+        "workload_params": params,
+        "load_avg_1min": load,
+        "timing_seconds": timed,
+        "ir_per_op": {str(key): v for key, v in ir.items()},
+        "true_pct": true_pct,
+        "results": results,
+        "power": {"components": components, "header": power_header, "rows": power},
+        "machine": bl.machine_info(sorted(base.values())[:1], {}),
+    }
     bl.write_json(os.path.join(folder, "calibrate.json"), data)
     ptlib.write_report(folder, "calibrate", "\n".join(out))
 

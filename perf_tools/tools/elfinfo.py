@@ -29,8 +29,15 @@ def sections(readelf, path):
         s = entry["Section"]
         flags = {f["Name"] for f in s["Flags"]["Flags"]}
         if "SHF_ALLOC" in flags:
-            out.append({"name": s["Name"]["Name"], "size": s["Size"], "address": s["Address"],
-                        "align": s["AddressAlignment"], "exec": "SHF_EXECINSTR" in flags})
+            out.append(
+                {
+                    "name": s["Name"]["Name"],
+                    "size": s["Size"],
+                    "address": s["Address"],
+                    "align": s["AddressAlignment"],
+                    "exec": "SHF_EXECINSTR" in flags,
+                }
+            )
     return out
 
 
@@ -73,8 +80,14 @@ def functions(readelf, path):
                 break
             key, n = f"{name}#{n}", n + 1
         else:
-            table[key] = {"address": address, "size": size, "align": alignment(address), "order": order,
-                          "lines": len(span(address, size, LINE)), "pages": len(span(address, size, PAGE))}
+            table[key] = {
+                "address": address,
+                "size": size,
+                "align": alignment(address),
+                "order": order,
+                "lines": len(span(address, size, LINE)),
+                "pages": len(span(address, size, PAGE)),
+            }
     return table
 
 

@@ -19,8 +19,18 @@ import ptlib
 from ptlib import bl
 
 TOOL = "layout_diff"
-ENTRY_POINTS = ["malloc", "free", "calloc", "realloc", "aligned_alloc", "posix_memalign", "memalign",
-                "valloc", "pvalloc", "malloc_usable_size"]
+ENTRY_POINTS = [
+    "malloc",
+    "free",
+    "calloc",
+    "realloc",
+    "aligned_alloc",
+    "posix_memalign",
+    "memalign",
+    "valloc",
+    "pvalloc",
+    "malloc_usable_size",
+]
 
 
 def hot_from_json(path, top):
@@ -63,7 +73,13 @@ def diff(readelf, a_path, b_path, hot, hot_source, label_a="A", label_b="B"):
     """(markdown, data) comparing the layouts of a_path and b_path for the functions `hot`."""
     sec = {k: {s["name"]: s for s in elfinfo.sections(readelf, p)} for k, p in (("a", a_path), ("b", b_path))}
     fun = {"a": elfinfo.functions(readelf, a_path), "b": elfinfo.functions(readelf, b_path)}
-    out = [f"## Layout diff: {label_a} -> {label_b}", "", f"- A = {label_a}: `{a_path}`", f"- B = {label_b}: `{b_path}`", ""]
+    out = [
+        f"## Layout diff: {label_a} -> {label_b}",
+        "",
+        f"- A = {label_a}: `{a_path}`",
+        f"- B = {label_b}: `{b_path}`",
+        "",
+    ]
     rows = []
     for name in list(sec["a"]) + [n for n in sec["b"] if n not in sec["a"]]:
         sa, sb = sec["a"].get(name), sec["b"].get(name)
@@ -76,8 +92,12 @@ def diff(readelf, a_path, b_path, hot, hot_source, label_a="A", label_b="B"):
 
     found = [n for n in hot if n in fun["a"] or n in fun["b"]]
     missing = [n for n in hot if n not in found]
-    out += [f"### Hot functions ({hot_source}; {len(found)} of {len(hot)} present in either build)", "",
-            "address / size (B) / alignment of the start (B, capped at 4096) / 64-byte lines / 4 KiB pages spanned", ""]
+    out += [
+        f"### Hot functions ({hot_source}; {len(found)} of {len(hot)} present in either build)",
+        "",
+        "address / size (B) / alignment of the start (B, capped at 4096) / 64-byte lines / 4 KiB pages spanned",
+        "",
+    ]
     hot_rows, records = [], []
     for n in found:
         a, b = fun["a"].get(n), fun["b"].get(n)
@@ -89,23 +109,57 @@ def diff(readelf, a_path, b_path, hot, hot_source, label_a="A", label_b="B"):
         elif cold_a and not cold_b:
             change += "; .cold part gone in B"
         hot_rows.append([f"`{n}`"] + _cell(a) + _cell(b) + [change])
-        records.append({"function": n, "a": a, "b": b, "cold_a": cold_a, "cold_b": cold_b, "change": change,
-                        "neighbours_a": elfinfo.neighbours(fun["a"], n) if a else None,
-                        "neighbours_b": elfinfo.neighbours(fun["b"], n) if b else None})
-    head = ["function"] + [f"{side} {c}" for side in "AB" for c in ("addr", "size", "align", "lines", "pages")] + ["change"]
+        records.append(
+            {
+                "function": n,
+                "a": a,
+                "b": b,
+                "cold_a": cold_a,
+                "cold_b": cold_b,
+                "change": change,
+                "neighbours_a": elfinfo.neighbours(fun["a"], n) if a else None,
+                "neighbours_b": elfinfo.neighbours(fun["b"], n) if b else None,
+            }
+        )
+    head = (
+        ["function"]
+        + [f"{side} {c}" for side in "AB" for c in ("addr", "size", "align", "lines", "pages")]
+        + ["change"]
+    )
     out += [ptlib.md_table(head, hot_rows), ""]
     if missing:
-        out += [f"Not a function symbol in either build (inlined everywhere, or not this binary's): "
-                f"{', '.join('`' + m + '`' for m in missing)}", ""]
-    nb_rows = [[f"`{r['function']}`", " / ".join(r["neighbours_a"]) if r["neighbours_a"] else "-",
-                " / ".join(r["neighbours_b"]) if r["neighbours_b"] else "-"] for r in records]
-    out += ["### Neighbours (previous / next function in address order)", "",
-            ptlib.md_table(["function", label_a, label_b], nb_rows), ""]
+        out += [
+            f"Not a function symbol in either build (inlined everywhere, or not this binary's): "
+            f"{', '.join('`' + m + '`' for m in missing)}",
+            "",
+        ]
+    nb_rows = [
+        [
+            f"`{r['function']}`",
+            " / ".join(r["neighbours_a"]) if r["neighbours_a"] else "-",
+            " / ".join(r["neighbours_b"]) if r["neighbours_b"] else "-",
+        ]
+        for r in records
+    ]
+    out += [
+        "### Neighbours (previous / next function in address order)",
+        "",
+        ptlib.md_table(["function", label_a, label_b], nb_rows),
+        "",
+    ]
     fa, fb = elfinfo.footprint(fun["a"], found), elfinfo.footprint(fun["b"], found)
-    out += ["### Hot-text footprint (the hot functions with their .cold parts)", "",
-            ptlib.md_table(["", label_a, label_b, "delta"],
-                           [["64-byte lines", str(fa[0]), str(fb[0]), f"{fb[0] - fa[0]:+d}"],
-                            ["4 KiB pages", str(fa[1]), str(fb[1]), f"{fb[1] - fa[1]:+d}"]]), ""]
+    out += [
+        "### Hot-text footprint (the hot functions with their .cold parts)",
+        "",
+        ptlib.md_table(
+            ["", label_a, label_b, "delta"],
+            [
+                ["64-byte lines", str(fa[0]), str(fb[0]), f"{fb[0] - fa[0]:+d}"],
+                ["4 KiB pages", str(fa[1]), str(fb[1]), f"{fb[1] - fa[1]:+d}"],
+            ],
+        ),
+        "",
+    ]
     common = [n for n in fun["a"] if n in fun["b"]]
     moved = [n for n in common if fun["a"][n]["address"] != fun["b"][n]["address"]]
     grew = [n for n in common if fun["b"][n]["size"] > fun["a"][n]["size"]]
@@ -117,16 +171,35 @@ def diff(readelf, a_path, b_path, hot, hot_source, label_a="A", label_b="B"):
     def listed(names):
         return ", ".join(f"`{n}`" for n in names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
 
-    out += ["### Every function", "",
-            f"{len(fun['a'])} functions in {label_a}, {len(fun['b'])} in {label_b}; {len(moved)} moved, "
-            f"{len(grew)} grew ({listed(grew) or 'none'}), {len(shrank)} shrank ({listed(shrank) or 'none'}), "
-            f"{len(split)} split into .cold parts ({listed(split) or 'none'}), {len(vanished)} vanished "
-            f"({listed(vanished) or 'none'}), {len(appeared) - len(split)} appeared "
-            f"({listed([n for n in appeared if n not in split]) or 'none'})."]
-    data = {"a": a_path, "b": b_path, "sections": sec, "text_bytes": text, "hot_source": hot_source,
-            "hot": records, "missing": missing, "footprint": {"a": fa, "b": fb},
-            "counts": {"functions_a": len(fun["a"]), "functions_b": len(fun["b"]), "moved": len(moved),
-                       "grew": grew, "shrank": shrank, "split": split, "vanished": vanished, "appeared": appeared}}
+    out += [
+        "### Every function",
+        "",
+        f"{len(fun['a'])} functions in {label_a}, {len(fun['b'])} in {label_b}; {len(moved)} moved, "
+        f"{len(grew)} grew ({listed(grew) or 'none'}), {len(shrank)} shrank ({listed(shrank) or 'none'}), "
+        f"{len(split)} split into .cold parts ({listed(split) or 'none'}), {len(vanished)} vanished "
+        f"({listed(vanished) or 'none'}), {len(appeared) - len(split)} appeared "
+        f"({listed([n for n in appeared if n not in split]) or 'none'}).",
+    ]
+    data = {
+        "a": a_path,
+        "b": b_path,
+        "sections": sec,
+        "text_bytes": text,
+        "hot_source": hot_source,
+        "hot": records,
+        "missing": missing,
+        "footprint": {"a": fa, "b": fb},
+        "counts": {
+            "functions_a": len(fun["a"]),
+            "functions_b": len(fun["b"]),
+            "moved": len(moved),
+            "grew": grew,
+            "shrank": shrank,
+            "split": split,
+            "vanished": vanished,
+            "appeared": appeared,
+        },
+    }
     return "\n".join(out), data
 
 

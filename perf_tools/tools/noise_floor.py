@@ -45,8 +45,9 @@ def parse(argv):
     p.add_argument("--plain", help="workload binary without an allocator, for the --preload copies")
     p.add_argument("--preload", action="append", default=[], help="NAME=LIB of a copy to LD_PRELOAD")
     p.add_argument("--reanalyse", help="noise_floor.json of an earlier run: analyse its samples, run nothing")
-    p.add_argument("--floor-file", default="perf_tools/noise_floor.json",
-                   help="workspace-relative file UPDATE_FLOOR=1 rewrites")
+    p.add_argument(
+        "--floor-file", default="perf_tools/noise_floor.json", help="workspace-relative file UPDATE_FLOOR=1 rewrites"
+    )
     args = p.parse_args(argv)
     try:
         groups, earlier = {}, None
@@ -87,15 +88,24 @@ def read_earlier(path):
         with open(path) as f:
             data = json.load(f)
         samples = {k: [float(v) for v in vs] for k, vs in data["samples_mops"].items()}
-        groups = {"linked": [n for n in samples if not n.endswith(PRELOAD_SUFFIX)],
-                  "preload": [n for n in samples if n.endswith(PRELOAD_SUFFIX)]}
+        groups = {
+            "linked": [n for n in samples if not n.endswith(PRELOAD_SUFFIX)],
+            "preload": [n for n in samples if n.endswith(PRELOAD_SUFFIX)],
+        }
         rounds = {len(v) for v in samples.values()}
         if len(rounds) != 1:
             raise ValueError("copies have different numbers of rounds")
-        return {"groups": {g: n for g, n in groups.items() if n}, "samples": samples, "load": data["load_avg_1min"],
-                "runs": data["runs"], "warmup": data["warmup"], "params": data.get("workload_params", {}),
-                "command": data["command"], "date": data["machine"]["date"],
-                "revision": data["machine"]["git_revision"]}
+        return {
+            "groups": {g: n for g, n in groups.items() if n},
+            "samples": samples,
+            "load": data["load_avg_1min"],
+            "runs": data["runs"],
+            "warmup": data["warmup"],
+            "params": data.get("workload_params", {}),
+            "command": data["command"],
+            "date": data["machine"]["date"],
+            "revision": data["machine"]["git_revision"],
+        }
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise bl.UsageError(f"--reanalyse {path}: not a noise_floor result ({e})")
 
@@ -136,13 +146,13 @@ def floor_of(samples, sides):
     rounds = len(matrix[0])
     medians = {s.name: statistics.median(samples[s.name]) for s in sides}
     values = list(medians.values())
-    copy_var = layout ** 2 + within ** 2 / rounds
+    copy_var = layout**2 + within**2 / rounds
     return {
         "layout_sd_pct": 100 * layout,
         "layout_sd_ci95": (100 * lo, 100 * hi),
         "within_sd_pct": 100 * within,
         "copy_mean_sampling_sd_pct": 100 * within / math.sqrt(rounds),
-        "layout_share_pct": 100 * layout ** 2 / copy_var if copy_var else 0.0,
+        "layout_share_pct": 100 * layout**2 / copy_var if copy_var else 0.0,
         "floor_pct": 100 * FLOOR_FACTOR * layout,
         "floor_ci95": (100 * FLOOR_FACTOR * lo, 100 * FLOOR_FACTOR * hi),
         "medians": medians,
@@ -151,38 +161,78 @@ def floor_of(samples, sides):
 
 
 def report(args, groups, samples, reported, floors, runs, warmup, params, load):
-    lines = [f"# Layout-noise floor: {args.name}", "",
-             f"{sum(len(g) for g in groups.values())} layout copies, {runs} interleaved rounds after {warmup} "
-             f"warm-up (every copy once per round), workload parameters {params or 'defaults'}; "
-             f"load average {load[0]:.2f} before, {load[1]:.2f} after (1 min).", ""]
+    lines = [
+        f"# Layout-noise floor: {args.name}",
+        "",
+        f"{sum(len(g) for g in groups.values())} layout copies, {runs} interleaved rounds after {warmup} "
+        f"warm-up (every copy once per round), workload parameters {params or 'defaults'}; "
+        f"load average {load[0]:.2f} before, {load[1]:.2f} after (1 min).",
+        "",
+    ]
     for group, sides in groups.items():
         f = floors[group]
         mid = statistics.median(f["medians"].values())
         rows = []
         for s in sides:
             st = bl.summarize(samples[s.name])
-            rows.append([s.name, reported.get(s.name, "-"), f"{st['median']:.2f}", f"{st['mean']:.2f}",
-                         f"{st['min']:.2f}", f"{st['max']:.2f}", f"{st['cv_pct']:.2f} %",
-                         ptlib.pct(100.0 * (st["median"] / mid - 1.0))])
+            rows.append(
+                [
+                    s.name,
+                    reported.get(s.name, "-"),
+                    f"{st['median']:.2f}",
+                    f"{st['mean']:.2f}",
+                    f"{st['min']:.2f}",
+                    f"{st['max']:.2f}",
+                    f"{st['cv_pct']:.2f} %",
+                    ptlib.pct(100.0 * (st["median"] / mid - 1.0)),
+                ]
+            )
         lo, hi = f["layout_sd_ci95"]
-        lines += [f"## {group}", "", ptlib.md_table(
-            ["copy", "allocator", "median M ops/s", "mean", "min", "max", "CV", "median vs middle"], rows), "",
-            ptlib.md_table(["component", "sd", "what it is"], [
-                ["layout (sigma_L)", f"**{f['layout_sd_pct']:.2f} %** [95 % CI {lo:.2f}, {hi:.2f}]",
-                 "how far one layout draw moves speed"],
-                ["one run (sigma_e)", f"{f['within_sd_pct']:.2f} %", "the machine: a run's noise after the round's drift"],
-                [f"a copy's mean of {runs} runs", f"{f['copy_mean_sampling_sd_pct']:.2f} %",
-                 f"sampling part of the copies' scatter (layout is {f['layout_share_pct']:.0f} % of it)"]]), "",
+        lines += [
+            f"## {group}",
+            "",
+            ptlib.md_table(
+                ["copy", "allocator", "median M ops/s", "mean", "min", "max", "CV", "median vs middle"], rows
+            ),
+            "",
+            ptlib.md_table(
+                ["component", "sd", "what it is"],
+                [
+                    [
+                        "layout (sigma_L)",
+                        f"**{f['layout_sd_pct']:.2f} %** [95 % CI {lo:.2f}, {hi:.2f}]",
+                        "how far one layout draw moves speed",
+                    ],
+                    [
+                        "one run (sigma_e)",
+                        f"{f['within_sd_pct']:.2f} %",
+                        "the machine: a run's noise after the round's drift",
+                    ],
+                    [
+                        f"a copy's mean of {runs} runs",
+                        f"{f['copy_mean_sampling_sd_pct']:.2f} %",
+                        f"sampling part of the copies' scatter (layout is {f['layout_share_pct']:.0f} % of it)",
+                    ],
+                ],
+            ),
+            "",
             f"**floor ({group}) = 1.96 x sqrt(2) x sigma_L = {f['floor_pct']:.2f} %** [95 % CI "
             f"{f['floor_ci95'][0]:.2f}, {f['floor_ci95'][1]:.2f}] (the old spread of medians, max/min - 1, "
-            f"was {f['spread_pct']:.2f} %)", ""]
+            f"was {f['spread_pct']:.2f} %)",
+            "",
+        ]
     floor = max(f["floor_pct"] for f in floors.values())
-    lines += [f"**Layout-noise floor: {floor:.2f} %** (the larger linkage): 95 % of the layout differences between "
-              f"two builds lie within +-{floor:.2f} %. A single-layout A/B widens its NEUTRAL band to it; a "
-              f"layout-mode A/B (LAYOUTS=K) carries the layout variance in its own interval instead."]
+    lines += [
+        f"**Layout-noise floor: {floor:.2f} %** (the larger linkage): 95 % of the layout differences between "
+        f"two builds lie within +-{floor:.2f} %. A single-layout A/B widens its NEUTRAL band to it; a "
+        f"layout-mode A/B (LAYOUTS=K) carries the layout variance in its own interval instead."
+    ]
     if load[0] > 1.0 or load[1] > 1.0:
-        lines += ["", f"Measured under load (1-minute load average {max(load):.2f} on "
-                  f"{os.cpu_count()} CPUs): sigma_e is the machine's noise; rerun on a quiet machine."]
+        lines += [
+            "",
+            f"Measured under load (1-minute load average {max(load):.2f} on "
+            f"{os.cpu_count()} CPUs): sigma_e is the machine's noise; rerun on a quiet machine.",
+        ]
     return "\n".join(lines), floor
 
 
@@ -203,26 +253,47 @@ def main(argv):
     floors = {g: floor_of(samples, sides) for g, sides in groups.items()}
     text, floor = report(args, groups, samples, reported, floors, runs, warmup, params, load)
     if earlier:
-        text += (f"\n\nRe-analysed from `{args.reanalyse}` (measured {earlier['date']}, git {earlier['revision'][:10]}, "
-                 f"`{earlier['command']}`).")
+        text += (
+            f"\n\nRe-analysed from `{args.reanalyse}` (measured {earlier['date']}, git {earlier['revision'][:10]}, "
+            f"`{earlier['command']}`)."
+        )
     for group, sides in groups.items():
-        plots.distributions(os.path.join(folder, f"rounds_{group}.svg"),
-                            f"{args.name} ({group}): every round of every layout copy",
-                            {s.name: samples[s.name] for s in sides}, "M ops/s")
-        plots.spread(os.path.join(folder, f"spread_{group}.svg"),
-                     f"{args.name} ({group}): median per layout copy", floors[group]["medians"],
-                     "M ops/s", floors[group]["spread_pct"])
+        plots.distributions(
+            os.path.join(folder, f"rounds_{group}.svg"),
+            f"{args.name} ({group}): every round of every layout copy",
+            {s.name: samples[s.name] for s in sides},
+            "M ops/s",
+        )
+        plots.spread(
+            os.path.join(folder, f"spread_{group}.svg"),
+            f"{args.name} ({group}): median per layout copy",
+            floors[group]["medians"],
+            "M ops/s",
+            floors[group]["spread_pct"],
+        )
     if plots.MISSING:
         print(plots.MISSING, file=sys.stderr)
     settings = {**params, "RUNS": runs, "WARMUP": warmup, **({"UPDATE_FLOOR": 1} if update else {})}
-    command = earlier["command"] if earlier else \
-        " ".join(f"{k}={v}" for k, v in settings.items()) + f" bazel run //perf_tools:{args.name}"
+    command = (
+        earlier["command"]
+        if earlier
+        else " ".join(f"{k}={v}" for k, v in settings.items()) + f" bazel run //perf_tools:{args.name}"
+    )
     machine = bl.machine_info(sorted({s.binary for g in groups.values() for s in g if s.binary}), {})
     if earlier:
         machine.update({"date": earlier["date"], "git_revision": earlier["revision"]})
-    data = {"name": args.name, "floor_pct": floor, "command": command, "runs": runs, "warmup": warmup,
-            "workload_params": params, "load_avg_1min": load, "floors": floors, "samples_mops": samples,
-            "machine": machine}
+    data = {
+        "name": args.name,
+        "floor_pct": floor,
+        "command": command,
+        "runs": runs,
+        "warmup": warmup,
+        "workload_params": params,
+        "load_avg_1min": load,
+        "floors": floors,
+        "samples_mops": samples,
+        "machine": machine,
+    }
     bl.write_json(os.path.join(folder, "noise_floor.json"), data)
     ptlib.write_report(folder, "noise_floor", text)
     if update:
@@ -234,16 +305,22 @@ def main(argv):
 def committed_floor(floor, floors, data, reanalysed):
     """What perf_tools/noise_floor.json keeps (ptlib.load_floor reads floor_pct)."""
     keep = ("layout_sd_pct", "layout_sd_ci95", "within_sd_pct", "floor_pct", "floor_ci95", "spread_pct")
-    return {"floor_pct": round(floor, 3),
-            "definition": "1.96 * sqrt(2) * sigma_L, sigma_L the layout sd of a two-way random-effects model "
-                          "over the copies (perf_tools/tools/noise_floor.py)",
-            "measured": data["machine"]["date"], "command": data["command"],
-            **({"reanalysed_from": reanalysed} if reanalysed else {}),
-            "load_avg_1min": [round(x, 2) for x in data["load_avg_1min"]],
-            "per_linkage": {g: {k: (round(f[k], 3) if isinstance(f[k], float) else [round(x, 3) for x in f[k]])
-                                for k in keep} for g, f in floors.items()},
-            "copies": sum(len(f["medians"]) for f in floors.values()), "rounds": data["runs"],
-            "git_revision": data["machine"]["git_revision"]}
+    return {
+        "floor_pct": round(floor, 3),
+        "definition": "1.96 * sqrt(2) * sigma_L, sigma_L the layout sd of a two-way random-effects model "
+        "over the copies (perf_tools/tools/noise_floor.py)",
+        "measured": data["machine"]["date"],
+        "command": data["command"],
+        **({"reanalysed_from": reanalysed} if reanalysed else {}),
+        "load_avg_1min": [round(x, 2) for x in data["load_avg_1min"]],
+        "per_linkage": {
+            g: {k: (round(f[k], 3) if isinstance(f[k], float) else [round(x, 3) for x in f[k]]) for k in keep}
+            for g, f in floors.items()
+        },
+        "copies": sum(len(f["medians"]) for f in floors.values()),
+        "rounds": data["runs"],
+        "git_revision": data["machine"]["git_revision"],
+    }
 
 
 if __name__ == "__main__":

@@ -21,8 +21,11 @@ def _key(function, obj):
 
 
 def _annotate(out_file, inclusive):
-    proc = subprocess.run(["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}", "--threshold=100",
-                           out_file], capture_output=True, text=True)
+    proc = subprocess.run(
+        ["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}", "--threshold=100", out_file],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"callgrind_annotate failed on {out_file}: {proc.stderr.strip()[-400:]}")
     table = {}
@@ -36,8 +39,10 @@ def _annotate(out_file, inclusive):
 
 def _callgrind_run(tool, alloc, env, iters, workdir):
     out = os.path.join(workdir, f"{alloc.name}-{iters}.callgrind")
-    rc, stdout, err = bl.run_workload(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, alloc.binary],
-                                      bl.clean_env({**env, **alloc.env, "ITERS": str(iters)}))
+    rc, stdout, err = bl.run_workload(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, alloc.binary],
+        bl.clean_env({**env, **alloc.env, "ITERS": str(iters)}),
+    )
     if rc != 0:
         raise RuntimeError(f"{alloc.name} under callgrind failed (exit {rc}): {err.strip()[-600:]}")
     ops = bl.parse_result(stdout)["ops"]
@@ -65,11 +70,23 @@ def hardware_note():
     """What perf can count here, in one sentence (checked, not assumed)."""
     proc = subprocess.run(["perf", "stat", "-x,", "-e", "cycles,instructions", "true"], capture_output=True, text=True)
     hw = proc.returncode == 0 and "<not supported>" not in proc.stderr and "<not counted>" not in proc.stderr
-    lbr = subprocess.run(["perf", "record", "-b", "-o", "/dev/null", "-q", "true"], capture_output=True,
-                         text=True).returncode == 0
-    return hw, lbr, ("hardware counters: " + ("available" if hw else "not available (perf stat -e cycles: not supported)")
-                     + "; LBR: " + ("available" if lbr else "not available") +
-                     "; sampling on the software event cpu-clock")
+    lbr = (
+        subprocess.run(
+            ["perf", "record", "-b", "-o", "/dev/null", "-q", "true"], capture_output=True, text=True
+        ).returncode
+        == 0
+    )
+    return (
+        hw,
+        lbr,
+        (
+            "hardware counters: "
+            + ("available" if hw else "not available (perf stat -e cycles: not supported)")
+            + "; LBR: "
+            + ("available" if lbr else "not available")
+            + "; sampling on the software event cpu-clock"
+        ),
+    )
 
 
 def perf_available():
@@ -77,19 +94,26 @@ def perf_available():
         raise UsageError("perf is not installed (apt-get install linux-perf), or set PERF=0 for callgrind only")
     proc = subprocess.run(["perf", "stat", "-x,", "-e", "task-clock", "true"], capture_output=True, text=True)
     if proc.returncode != 0:
-        raise UsageError(f"perf cannot count here ({proc.stderr.strip().splitlines()[-1:] or 'no message'}); "
-                         "check kernel.perf_event_paranoid, or set PERF=0 for callgrind only")
+        raise UsageError(
+            f"perf cannot count here ({proc.stderr.strip().splitlines()[-1:] or 'no message'}); "
+            "check kernel.perf_event_paranoid, or set PERF=0 for callgrind only"
+        )
 
 
 def perf(tool, alloc, env, iters, workdir):
     """[{function, object, self_pct, samples}] of a cpu-clock profile, and the sample count."""
     data = os.path.join(workdir, f"{alloc.name}.perf.data")
-    rc, _, err = bl.run_workload(["perf", "record", "-e", "cpu-clock", "-q", "-o", data, "--", alloc.binary],
-                                 bl.clean_env({**env, **alloc.env, "ITERS": str(iters)}))
+    rc, _, err = bl.run_workload(
+        ["perf", "record", "-e", "cpu-clock", "-q", "-o", data, "--", alloc.binary],
+        bl.clean_env({**env, **alloc.env, "ITERS": str(iters)}),
+    )
     if rc != 0:
         raise RuntimeError(f"perf record of {alloc.name} failed (exit {rc}): {err.strip()[-600:]}")
-    proc = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,sym", "-q",
-                           "-g", "none", "-n"], capture_output=True, text=True)
+    proc = subprocess.run(
+        ["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,sym", "-q", "-g", "none", "-n"],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"perf report failed: {proc.stderr.strip()[-400:]}")
     rows = []
@@ -97,6 +121,13 @@ def perf(tool, alloc, env, iters, workdir):
         m = _PERF_ROW.match(line)
         if m:
             name, obj = _key(m.group(5), m.group(3))
-            rows.append({"function": name, "object": obj, "self_pct": float(m.group(1)),
-                         "samples": int(m.group(2)), "kernel": m.group(4) == "k"})
+            rows.append(
+                {
+                    "function": name,
+                    "object": obj,
+                    "self_pct": float(m.group(1)),
+                    "samples": int(m.group(2)),
+                    "kernel": m.group(4) == "k",
+                }
+            )
     return rows, sum(r["samples"] for r in rows)

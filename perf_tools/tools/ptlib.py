@@ -78,8 +78,11 @@ def floor_line(floor):
     if not floor:
         return "layout-noise floor: not known (no floor file given)"
     where = floor.get("measured", "")
-    return (f"layout-noise floor: {floor['floor_pct']:.2f} % (1.96 sqrt(2) sigma_L; {floor['source']}"
-            + (f", measured {where}" if where else "") + ")")
+    return (
+        f"layout-noise floor: {floor['floor_pct']:.2f} % (1.96 sqrt(2) sigma_L; {floor['source']}"
+        + (f", measured {where}" if where else "")
+        + ")"
+    )
 
 
 def write_report(folder, name, text):

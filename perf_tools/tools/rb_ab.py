@@ -59,8 +59,11 @@ def parse_spec(spec, gates):
 
 def bazel_flags(kind, name, value, variant):
     tag = re.sub(r"[^a-z0-9]+", "_", f"rb_{name}_{value}".lower())
-    defines = [f"--copt=-D{name}={value}"] if kind == "build-define" else \
-        [f"--copt=-DHAK_BUILD_GATE_FORCE={name}", f"--copt=-DHAK_BUILD_GATE_FORCE_VALUE={value}"]
+    defines = (
+        [f"--copt=-D{name}={value}"]
+        if kind == "build-define"
+        else [f"--copt=-DHAK_BUILD_GATE_FORCE={name}", f"--copt=-DHAK_BUILD_GATE_FORCE_VALUE={value}"]
+    )
     return [f"--config={variant}", f"--cc_output_directory_tag={tag}"] + defines
 
 
@@ -73,7 +76,9 @@ def build_value(workspace, flags, variant, folder, label, copies=()):
     log = os.path.join(folder, f"build-{label}.log")
     print(f"  [{TOOL}] building {label}: bazel build {' '.join(flags)} (log: {log})", file=sys.stderr, flush=True)
     with open(log, "w") as f:
-        rc = subprocess.run(["./bazelw", "build"] + flags + targets, cwd=workspace, stdout=f, stderr=subprocess.STDOUT).returncode
+        rc = subprocess.run(
+            ["./bazelw", "build"] + flags + targets, cwd=workspace, stdout=f, stderr=subprocess.STDOUT
+        ).returncode
     if rc != 0:
         with open(log) as f:
             tail = f.read().strip().splitlines()[-15:]
@@ -83,10 +88,15 @@ def build_value(workspace, flags, variant, folder, label, copies=()):
         sys.exit(f"{TOOL}: bazel info bazel-bin failed: {info.stderr.strip()[-400:]}")
     bin_dir = info.stdout.strip().splitlines()[-1]
     if copies:
-        return [(os.path.join(bin_dir, "bench", f"mixed_{c}"), os.path.join(bin_dir, "hakmem", f"libhakmem_{c}.so"))
-                for c in copies]
-    return (os.path.join(bin_dir, "bench", f"mixed_{variant}"), os.path.join(bin_dir, "bench", "mixed"),
-            os.path.join(bin_dir, "hakmem", f"libhakmem_{variant}.so"))
+        return [
+            (os.path.join(bin_dir, "bench", f"mixed_{c}"), os.path.join(bin_dir, "hakmem", f"libhakmem_{c}.so"))
+            for c in copies
+        ]
+    return (
+        os.path.join(bin_dir, "bench", f"mixed_{variant}"),
+        os.path.join(bin_dir, "bench", "mixed"),
+        os.path.join(bin_dir, "hakmem", f"libhakmem_{variant}.so"),
+    )
 
 
 def parse(argv):
@@ -97,11 +107,18 @@ def parse(argv):
     p.add_argument("--plain", required=True, help="Mixed without an allocator (run-time gates, preload side)")
     p.add_argument("--standard-linked", required=True, help="Mixed with Standard linked in (run-time gates)")
     p.add_argument("--standard-lib", required=True, help="Standard's preload library (run-time gates)")
-    p.add_argument("--variant", required=True,
-                   help="the variant a build-level box changes; Bazel passes the floor's, a later --variant wins")
+    p.add_argument(
+        "--variant",
+        required=True,
+        help="the variant a build-level box changes; Bazel passes the floor's, a later --variant wins",
+    )
     p.add_argument("--variants", required=True, help="the variant table's names, comma-separated (from Bazel)")
-    p.add_argument("--prebuilt", action="append", default=[],
-                   help="VALUE=LINKED:LIB instead of building that value (LAYOUTS=K: K times, one per copy)")
+    p.add_argument(
+        "--prebuilt",
+        action="append",
+        default=[],
+        help="VALUE=LINKED:LIB instead of building that value (LAYOUTS=K: K times, one per copy)",
+    )
     p.add_argument("--layout-build", required=True, help="the layout build of configs/variants.bzl (fast_layout)")
     p.add_argument("--layout-seeds", required=True, help="its seeds, comma-separated (from Bazel)")
     p.add_argument("--name", default=TOOL)
@@ -110,8 +127,9 @@ def parse(argv):
     try:
         if args.variant not in args.variants.split(","):
             raise bl.UsageError(f"unknown variant '{args.variant}'; known: {args.variants}")
-        gates = known_gates(ptlib.require_file(args.research_boxes, "--research-boxes"),
-                            ptlib.require_file(args.gates, "--gates"))
+        gates = known_gates(
+            ptlib.require_file(args.research_boxes, "--research-boxes"), ptlib.require_file(args.gates, "--gates")
+        )
         name, kind, values = parse_spec(args.spec, gates)
         floor = ptlib.load_floor(args.floor)
         seeds = [int(x) for x in args.layout_seeds.split(",")]
@@ -119,7 +137,9 @@ def parse(argv):
         if layouts == 1:
             raise bl.UsageError("LAYOUTS=1: layout mode needs at least 2 copies per side (0 = single layout)")
         if layouts and kind == "runtime":
-            raise bl.UsageError(f"LAYOUTS={layouts}: {name} is a run-time gate, both sides run one build (no layouts to pair)")
+            raise bl.UsageError(
+                f"LAYOUTS={layouts}: {name} is a run-time gate, both sides run one build (no layouts to pair)"
+            )
         base = args.layout_build.rsplit("_layout", 1)[0]
         if layouts and args.variant != base:
             raise bl.UsageError(f"LAYOUTS={layouts}: layout copies exist of variant {base} only, not {args.variant}")
@@ -129,17 +149,24 @@ def parse(argv):
             linked, _, lib = paths.partition(":")
             if value not in values:
                 raise bl.UsageError(f"--prebuilt {value}: not one of the values {values}")
-            prebuilt.setdefault(value, []).append((ptlib.require_exec(linked, "--prebuilt linked binary"),
-                                                   ptlib.require_file(lib, "--prebuilt library")))
+            prebuilt.setdefault(value, []).append(
+                (ptlib.require_exec(linked, "--prebuilt linked binary"), ptlib.require_file(lib, "--prebuilt library"))
+            )
         for value, given in prebuilt.items():
             if len(given) != max(1, layouts):
-                raise bl.UsageError(f"--prebuilt {value}: given {len(given)} times, expected {max(1, layouts)} (LAYOUTS={layouts})")
+                raise bl.UsageError(
+                    f"--prebuilt {value}: given {len(given)} times, expected {max(1, layouts)} (LAYOUTS={layouts})"
+                )
         plain = ptlib.require_exec(args.plain, "--plain")
-        standard = (ptlib.require_exec(args.standard_linked, "--standard-linked"),
-                    ptlib.require_file(args.standard_lib, "--standard-lib"))
+        standard = (
+            ptlib.require_exec(args.standard_linked, "--standard-linked"),
+            ptlib.require_file(args.standard_lib, "--standard-lib"),
+        )
         workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
         if kind != "runtime" and len(prebuilt) < 2 and not workspace:
-            raise bl.UsageError(f"{name} needs builds: run it with `bazel run //perf_tools:rb_ab`, or pass --prebuilt for both values")
+            raise bl.UsageError(
+                f"{name} needs builds: run it with `bazel run //perf_tools:rb_ab`, or pass --prebuilt for both values"
+            )
         runs = bl.env_int("RUNS", 20, 2, 1000)
         warmup = bl.env_int("WARMUP", 1, 0, 100)
         cg_iters = ptlib.callgrind_iters()
@@ -149,13 +176,45 @@ def parse(argv):
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
     copies = [f"{args.layout_build}{s}" for s in seeds[:layouts]]
-    return (args, name, kind, values, floor, prebuilt, plain, standard, workspace, runs, warmup, cg_iters, pin, params,
-            folder, list(zip(seeds, copies)))
+    return (
+        args,
+        name,
+        kind,
+        values,
+        floor,
+        prebuilt,
+        plain,
+        standard,
+        workspace,
+        runs,
+        warmup,
+        cg_iters,
+        pin,
+        params,
+        folder,
+        list(zip(seeds, copies)),
+    )
 
 
 def main(argv):
-    (args, name, kind, values, floor, prebuilt, plain, standard, workspace, runs, warmup, cg_iters, pin, params,
-     folder, copies) = parse(argv)
+    (
+        args,
+        name,
+        kind,
+        values,
+        floor,
+        prebuilt,
+        plain,
+        standard,
+        workspace,
+        runs,
+        warmup,
+        cg_iters,
+        pin,
+        params,
+        folder,
+        copies,
+    ) = parse(argv)
     builds, how = [], []
     for value in values:
         label = f"{name}={value}"
@@ -168,24 +227,54 @@ def main(argv):
         else:
             flags = bazel_flags(kind, name, value, args.variant)
             made = build_value(workspace, flags, args.variant, folder, label, [c for _, c in copies])
-            how.append(f"- {label}: `bazel build {' '.join(flags)}`" +
-                       (f", layout copies {', '.join(c for _, c in copies)}" if copies else ""))
+            how.append(
+                f"- {label}: `bazel build {' '.join(flags)}`"
+                + (f", layout copies {', '.join(c for _, c in copies)}" if copies else "")
+            )
         if copies:
-            builds.append(abrun.Build(label, None, None, plain, copies=[
-                (seed, linked, lib) for (seed, _), (linked, lib) in zip(copies, made)]))
+            builds.append(
+                abrun.Build(
+                    label,
+                    None,
+                    None,
+                    plain,
+                    copies=[(seed, linked, lib) for (seed, _), (linked, lib) in zip(copies, made)],
+                )
+            )
         else:
             linked, lib = made[0] if value in prebuilt else (made[0], made[2])
             builds.append(abrun.Build(label, linked, lib, plain))
     level = "runtime" if kind == "runtime" else "build"
     where = "Standard, prebuilt, the variable set per side" if kind == "runtime" else f"variant {args.variant}"
-    out, data = abrun.measure(TOOL, builds[0], builds[1], level, floor, runs, warmup, params, pin, cg_iters, folder,
-                              f"Research-box A/B: {name} {values[0]} -> {values[1]} ({where})")
+    out, data = abrun.measure(
+        TOOL,
+        builds[0],
+        builds[1],
+        level,
+        floor,
+        runs,
+        warmup,
+        params,
+        pin,
+        cg_iters,
+        folder,
+        f"Research-box A/B: {name} {values[0]} -> {values[1]} ({where})",
+    )
     if how:
         out += ["## Builds", ""] + how + [""]
-    out += ["Exact: instructions per operation (callgrind, first layout copy in layout mode). Noisy: throughput, "
-            "its CIs and peak RSS (wall clock on a shared machine)."]
-    data.update({"gate": name, "gate_kind": kind, "values": values, "variant": args.variant,
-                 "machine": bl.machine_info([b.sides["linked"].binary for b in builds], {"variant": args.variant})})
+    out += [
+        "Exact: instructions per operation (callgrind, first layout copy in layout mode). Noisy: throughput, "
+        "its CIs and peak RSS (wall clock on a shared machine)."
+    ]
+    data.update(
+        {
+            "gate": name,
+            "gate_kind": kind,
+            "values": values,
+            "variant": args.variant,
+            "machine": bl.machine_info([b.sides["linked"].binary for b in builds], {"variant": args.variant}),
+        }
+    )
     bl.write_json(os.path.join(folder, "rb_ab.json"), data)
     ptlib.write_report(folder, "rb_ab", "\n".join(out))
 

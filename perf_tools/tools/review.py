@@ -49,15 +49,22 @@ def check_git(workspace, base, allow_dirty):
     sha = resolve(workspace, base, "--base")
     dirty = git(workspace, "status", "--porcelain", "--untracked-files=no", "--", *SOURCE_PATHS).stdout.rstrip()
     if dirty and not allow_dirty:
-        raise bl.UsageError("the working tree has uncommitted changes under " + ", ".join(
-            sorted({l[3:].split("/")[0] for l in dirty.splitlines()})) + "; commit them or pass --allow-dirty")
+        raise bl.UsageError(
+            "the working tree has uncommitted changes under "
+            + ", ".join(sorted({l[3:].split("/")[0] for l in dirty.splitlines()}))
+            + "; commit them or pass --allow-dirty"
+        )
     head = git(workspace, "rev-parse", "--short", "HEAD").stdout.strip() + (" + uncommitted changes" if dirty else "")
     return sha, head
 
 
 def targets(variant, copies):
-    return [f"//bench:mixed_{variant}", "//bench:mixed", f"//bench:mixed_mt_{variant}", f"//hakmem:libhakmem_{variant}.so"] + \
-        [t for c in copies for t in (f"//bench:mixed_{c}", f"//hakmem:libhakmem_{c}.so")]
+    return [
+        f"//bench:mixed_{variant}",
+        "//bench:mixed",
+        f"//bench:mixed_mt_{variant}",
+        f"//hakmem:libhakmem_{variant}.so",
+    ] + [t for c in copies for t in (f"//bench:mixed_{c}", f"//hakmem:libhakmem_{c}.so")]
 
 
 def build(tree, startup, variant, copies, log_path, label):
@@ -66,19 +73,28 @@ def build(tree, startup, variant, copies, log_path, label):
     flags = [f"--config={variant}"]
     print(f"  [{TOOL}] building {label} in {tree} (log: {log_path})", file=sys.stderr, flush=True)
     with open(log_path, "w") as f:
-        rc = subprocess.run(["./bazelw"] + startup + ["build"] + flags + targets(variant, copies), cwd=tree, stdout=f,
-                            stderr=subprocess.STDOUT).returncode
+        rc = subprocess.run(
+            ["./bazelw"] + startup + ["build"] + flags + targets(variant, copies),
+            cwd=tree,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+        ).returncode
     if rc != 0:
         with open(log_path) as f:
             tail = f.read().strip().splitlines()[-15:]
         sys.exit(f"{TOOL}: building {label} failed (exit {rc}); last lines of {log_path}:\n" + "\n".join(tail))
-    info = subprocess.run(["./bazelw"] + startup + ["info"] + flags + ["bazel-bin"], cwd=tree, capture_output=True, text=True)
+    info = subprocess.run(
+        ["./bazelw"] + startup + ["info"] + flags + ["bazel-bin"], cwd=tree, capture_output=True, text=True
+    )
     if info.returncode != 0:
         sys.exit(f"{TOOL}: bazel info in {tree} failed: {info.stderr.strip()[-400:]}")
     out = info.stdout.strip().splitlines()[-1]
-    paths = {"linked": os.path.join(out, "bench", f"mixed_{variant}"), "plain": os.path.join(out, "bench", "mixed"),
-             "mt": os.path.join(out, "bench", f"mixed_mt_{variant}"),
-             "lib": os.path.join(out, "hakmem", f"libhakmem_{variant}.so")}
+    paths = {
+        "linked": os.path.join(out, "bench", f"mixed_{variant}"),
+        "plain": os.path.join(out, "bench", "mixed"),
+        "mt": os.path.join(out, "bench", f"mixed_mt_{variant}"),
+        "lib": os.path.join(out, "hakmem", f"libhakmem_{variant}.so"),
+    }
     for i, c in enumerate(copies):
         paths[f"copy{i}_linked"] = os.path.join(out, "bench", f"mixed_{c}")
         paths[f"copy{i}_lib"] = os.path.join(out, "hakmem", f"libhakmem_{c}.so")
@@ -116,10 +132,17 @@ def prebuilt(text, plain, flag, layouts):
     """LINKED:LIB:MT, or in layout mode LINKED:LIB:MT followed by :LINKED:LIB of each copy."""
     parts = text.split(":")
     if len(parts) != 3 + 2 * layouts:
-        raise bl.UsageError(f"{flag} expects LINKED:LIB:MT" + (f" and {layouts} x :LINKED:LIB (LAYOUTS={layouts})"
-                                                               if layouts else "") + f", got '{text}'")
-    paths = {"linked": ptlib.require_exec(parts[0], flag + " LINKED"), "lib": ptlib.require_file(parts[1], flag + " LIB"),
-             "mt": ptlib.require_exec(parts[2], flag + " MT"), "plain": plain}
+        raise bl.UsageError(
+            f"{flag} expects LINKED:LIB:MT"
+            + (f" and {layouts} x :LINKED:LIB (LAYOUTS={layouts})" if layouts else "")
+            + f", got '{text}'"
+        )
+    paths = {
+        "linked": ptlib.require_exec(parts[0], flag + " LINKED"),
+        "lib": ptlib.require_file(parts[1], flag + " LIB"),
+        "mt": ptlib.require_exec(parts[2], flag + " MT"),
+        "plain": plain,
+    }
     for i in range(layouts):
         paths[f"copy{i}_linked"] = ptlib.require_exec(parts[3 + 2 * i], f"{flag} copy {i + 1} LINKED")
         paths[f"copy{i}_lib"] = ptlib.require_file(parts[4 + 2 * i], f"{flag} copy {i + 1} LIB")
@@ -137,7 +160,9 @@ def parse(argv):
     p.add_argument("--floor", required=True)
     p.add_argument("--base", help="the revision the working tree is compared with")
     p.add_argument("--head", help="a revision to build as the head instead of the working tree")
-    p.add_argument("--variant", required=True, help="the variant built; Bazel passes the floor's, a later --variant wins")
+    p.add_argument(
+        "--variant", required=True, help="the variant built; Bazel passes the floor's, a later --variant wins"
+    )
     p.add_argument("--variants", required=True, help="the variant table's names, comma-separated (from Bazel)")
     p.add_argument("--allow-dirty", action="store_true")
     p.add_argument("--prebuilt-base")
@@ -158,21 +183,27 @@ def parse(argv):
             raise bl.UsageError("LAYOUTS=1: layout mode needs at least 2 copies per side (0 = single layout)")
         base_variant = args.layout_build.rsplit("_layout", 1)[0]
         if layouts and args.variant != base_variant:
-            raise bl.UsageError(f"LAYOUTS={layouts}: layout copies exist of variant {base_variant} only, not {args.variant}")
+            raise bl.UsageError(
+                f"LAYOUTS={layouts}: layout copies exist of variant {base_variant} only, not {args.variant}"
+            )
         seeds = all_seeds[:layouts]
         if args.prebuilt_base or args.prebuilt_head:
             if not (args.prebuilt_base and args.prebuilt_head and args.plain) or args.base or args.head:
                 raise bl.UsageError("--prebuilt-base, --prebuilt-head and --plain go together, without --base/--head")
             plain = ptlib.require_exec(args.plain, "--plain")
-            sides = (prebuilt(args.prebuilt_base, plain, "--prebuilt-base", layouts),
-                     prebuilt(args.prebuilt_head, plain, "--prebuilt-head", layouts))
+            sides = (
+                prebuilt(args.prebuilt_base, plain, "--prebuilt-base", layouts),
+                prebuilt(args.prebuilt_head, plain, "--prebuilt-head", layouts),
+            )
             labels, workspace, sha, head_sha = ("base (prebuilt)", "head (prebuilt)"), None, None, None
         else:
             if not args.base:
                 raise bl.UsageError("--base REV is required")
             workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
             if not workspace:
-                raise bl.UsageError("building needs `bazel run //perf_tools:review` (or pass --prebuilt-base/--prebuilt-head)")
+                raise bl.UsageError(
+                    "building needs `bazel run //perf_tools:review` (or pass --prebuilt-base/--prebuilt-head)"
+                )
             if args.head:
                 sha, head_sha = resolve(workspace, args.base, "--base"), resolve(workspace, args.head, "--head")
                 head = head_sha[:10]
@@ -194,13 +225,43 @@ def parse(argv):
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
     revs = (sha, head_sha) if sides is None else (None, None)
-    return (args, readelf, floor, sides, labels, workspace, revs, runs, warmup, cg_iters, use_perf == "1", pin, params,
-            folder, seeds)
+    return (
+        args,
+        readelf,
+        floor,
+        sides,
+        labels,
+        workspace,
+        revs,
+        runs,
+        warmup,
+        cg_iters,
+        use_perf == "1",
+        pin,
+        params,
+        folder,
+        seeds,
+    )
 
 
 def main(argv):
-    (args, readelf, floor, sides, labels, workspace, revs, runs, warmup, cg_iters, use_perf, pin, params, folder,
-     seeds) = parse(argv)
+    (
+        args,
+        readelf,
+        floor,
+        sides,
+        labels,
+        workspace,
+        revs,
+        runs,
+        warmup,
+        cg_iters,
+        use_perf,
+        pin,
+        params,
+        folder,
+        seeds,
+    ) = parse(argv)
     sha = revs[0]
     copies = [f"{args.layout_build}{s}" for s in seeds]
     if sides is None:
@@ -210,25 +271,48 @@ def main(argv):
         else:
             head = build(workspace, [], args.variant, copies, os.path.join(folder, "build-head.log"), "head")
         sides = (base, head)
-    a = abrun.Build(labels[0], sides[0]["linked"], sides[0]["lib"], sides[0]["plain"], copies=copies_of(sides[0], seeds))
-    b = abrun.Build(labels[1], sides[1]["linked"], sides[1]["lib"], sides[1]["plain"], copies=copies_of(sides[1], seeds))
+    a = abrun.Build(
+        labels[0], sides[0]["linked"], sides[0]["lib"], sides[0]["plain"], copies=copies_of(sides[0], seeds)
+    )
+    b = abrun.Build(
+        labels[1], sides[1]["linked"], sides[1]["lib"], sides[1]["plain"], copies=copies_of(sides[1], seeds)
+    )
     title = f"Review: {labels[1]} vs {labels[0]} ({args.variant})"
     out, data = abrun.measure(TOOL, a, b, "build", floor, runs, warmup, params, pin, cg_iters, folder, title)
     mt_a = abrun.Build(labels[0], sides[0]["mt"], None, None)
     mt_b = abrun.Build(labels[1], sides[1]["mt"], None, None)
-    mt_out, mt_data = abrun.measure(TOOL, mt_a, mt_b, "build", floor, runs, warmup, {"ITERS": str(max(1, int(
-        params.get("ITERS", "20000000")) // 2))}, pin, None, folder, "Mixed_MT (2 threads), linked in", "Mixed_MT")
+    mt_out, mt_data = abrun.measure(
+        TOOL,
+        mt_a,
+        mt_b,
+        "build",
+        floor,
+        runs,
+        warmup,
+        {"ITERS": str(max(1, int(params.get("ITERS", "20000000")) // 2))},
+        pin,
+        None,
+        folder,
+        "Mixed_MT (2 threads), linked in",
+        "Mixed_MT",
+    )
     out += ["## Multi-threaded: " + mt_out[0][2:]] + ["#" + l if l.startswith("## ") else l for l in mt_out[1:]]
-    prof = {"a": {"callgrind": data["top_a"], "cg_total": data["ir_per_op"]["a"], "perf": None, "samples": 0},
-            "b": {"callgrind": data["top_b"], "cg_total": data["ir_per_op"]["b"], "perf": None, "samples": 0}}
+    prof = {
+        "a": {"callgrind": data["top_a"], "cg_total": data["ir_per_op"]["a"], "perf": None, "samples": 0},
+        "b": {"callgrind": data["top_b"], "cg_total": data["ir_per_op"]["b"], "perf": None, "samples": 0},
+    }
     if use_perf:
         with tempfile.TemporaryDirectory() as workdir:
             for key, build_ in (("a", a), ("b", b)):
                 side = build_.sides["linked"]
                 try:
                     prof[key]["perf"], prof[key]["samples"] = profiles.perf(
-                        TOOL, Allocator(build_.label, side.binary, "same-binary", ""), params,
-                        int(params.get("ITERS", "20000000")), workdir)
+                        TOOL,
+                        Allocator(build_.label, side.binary, "same-binary", ""),
+                        params,
+                        int(params.get("ITERS", "20000000")),
+                        workdir,
+                    )
                 except RuntimeError as e:
                     sys.exit(f"{TOOL}: {e}")
         out += [f"Profiles: {profiles.hardware_note()[2]}.", ""]
@@ -237,20 +321,37 @@ def main(argv):
     # allocator functions are looked up in the library: the entry points, then the profile's
     # functions that the library defines.
     in_lib = elfinfo.functions(readelf, sides[1]["lib"])
-    hot_names = ["malloc", "free"] + [r["function"] for r in data["top_b"]
-                                      if r["function"] in in_lib and r["function"] not in ("malloc", "free")]
-    ld_text, ld_data = layout_diff.diff(readelf, sides[0]["lib"], sides[1]["lib"], hot_names[:20],
-                                        "malloc, free and the library's functions in head's callgrind top 50",
-                                        "base", "head")
+    hot_names = ["malloc", "free"] + [
+        r["function"] for r in data["top_b"] if r["function"] in in_lib and r["function"] not in ("malloc", "free")
+    ]
+    ld_text, ld_data = layout_diff.diff(
+        readelf,
+        sides[0]["lib"],
+        sides[1]["lib"],
+        hot_names[:20],
+        "malloc, free and the library's functions in head's callgrind top 50",
+        "base",
+        "head",
+    )
     out += ["## Layout of the hot functions (preload library)"] + ld_text.splitlines()[1:] + [""]
-    out += ["## What is exact and what is noisy", "",
-            "- Exact (callgrind, the same count on every run): instructions per operation and the callgrind top-50 diff.",
-            "- Exact (read from the binaries): the layout diff.",
-            "- Noisy (wall clock on a shared machine): throughput deltas, their CIs and the verdicts; perf's sampled "
-            "self %; peak RSS (small run-to-run variation). A delta inside the layout-noise floor is NEUTRAL."]
-    data.update({"mt": mt_data, "layout": ld_data, "perf": {k: prof[k]["perf"] for k in prof},
-                 "machine": bl.machine_info([sides[0]["linked"], sides[1]["linked"]], {"variant": args.variant}),
-                 "base_revision": sha, "head_revision": revs[1] or labels[1]})
+    out += [
+        "## What is exact and what is noisy",
+        "",
+        "- Exact (callgrind, the same count on every run): instructions per operation and the callgrind top-50 diff.",
+        "- Exact (read from the binaries): the layout diff.",
+        "- Noisy (wall clock on a shared machine): throughput deltas, their CIs and the verdicts; perf's sampled "
+        "self %; peak RSS (small run-to-run variation). A delta inside the layout-noise floor is NEUTRAL.",
+    ]
+    data.update(
+        {
+            "mt": mt_data,
+            "layout": ld_data,
+            "perf": {k: prof[k]["perf"] for k in prof},
+            "machine": bl.machine_info([sides[0]["linked"], sides[1]["linked"]], {"variant": args.variant}),
+            "base_revision": sha,
+            "head_revision": revs[1] or labels[1],
+        }
+    )
     bl.write_json(os.path.join(folder, "review.json"), data)
     ptlib.write_report(folder, "review", "\n".join(out))
 

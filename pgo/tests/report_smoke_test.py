@@ -10,8 +10,14 @@ import sys
 
 from smokecheck import check, finish, python_env
 
-SECTIONS = ["## Training table", "## Profile coverage", "## What the profile changed",
-            "## Instructions per operation", "## Throughput FAST_PGO / FAST", "## Hold-out programs"]
+SECTIONS = [
+    "## Training table",
+    "## Profile coverage",
+    "## What the profile changed",
+    "## Instructions per operation",
+    "## Throughput FAST_PGO / FAST",
+    "## Hold-out programs",
+]
 
 
 def run(cmd, env):
@@ -20,7 +26,7 @@ def run(cmd, env):
 
 
 def main():
-    report_args = sys.argv[sys.argv.index("--") + 1:]
+    report_args = sys.argv[sys.argv.index("--") + 1 :]
     cmd = ["/usr/bin/python3", "-B"] + report_args
     tmp = os.environ.get("TEST_TMPDIR", "/tmp")
     folder = os.path.join(tmp, "report")
@@ -39,20 +45,35 @@ def main():
         app = next(a.split("=", 1)[1] for a in report_args if a.startswith("--holdout-app="))
         exact_rows = re.findall(r"^\| %s \| hakmem-fast(-pgo)? \| \d{6,} \|" % app, out, re.M)
         check(len(exact_rows) == 2, f"hold-out program {app}: exact rows {exact_rows}")
-        check(re.search(r"^\| %s \| hakmem-fast-pgo \| \d+ \| \d\.\d{4} \|" % app, out, re.M) is not None,
-              f"no timed row for hold-out program {app}")
+        check(
+            re.search(r"^\| %s \| hakmem-fast-pgo \| \d+ \| \d\.\d{4} \|" % app, out, re.M) is not None,
+            f"no timed row for hold-out program {app}",
+        )
         data = json.load(open(os.path.join(folder, "report.json")))
-        for key in ("coverage", "code_changes", "instructions", "throughput", "machine", "training", "holdout_programs"):
+        for key in (
+            "coverage",
+            "code_changes",
+            "instructions",
+            "throughput",
+            "machine",
+            "training",
+            "holdout_programs",
+        ):
             check(key in data, f"report.json lacks {key}")
         check(data["coverage"]["functions_hit"] > 0, "the profile hit no function")
         check(os.path.exists(os.path.join(folder, "report.md")), "no report.md")
-    for env, extra, word in [({"RUNS": "abc"}, [], "RUNS"), ({"SMOKE": "7"}, [], "SMOKE"),
-                             ({}, ["--profile=/nonexistent.profdata"], "profile")]:
+    for env, extra, word in [
+        ({"RUNS": "abc"}, [], "RUNS"),
+        ({"SMOKE": "7"}, [], "SMOKE"),
+        ({}, ["--profile=/nonexistent.profdata"], "profile"),
+    ]:
         proc = run(cmd + extra, {"SMOKE": "1", "RESULTS_DIR": os.path.join(tmp, "bad"), **env})
         lines = proc.stderr.strip().splitlines()
         check(proc.returncode == 2, f"{env or extra}: exit {proc.returncode}, expected 2")
-        check(len(lines) == 1 and "error" in lines[0] and word in lines[0],
-              f"{env or extra}: not one clear error line: {proc.stderr.strip()[-300:]!r}")
+        check(
+            len(lines) == 1 and "error" in lines[0] and word in lines[0],
+            f"{env or extra}: not one clear error line: {proc.stderr.strip()[-300:]!r}",
+        )
     finish("pgo report", "pgo report smoke checks passed")
 
 

@@ -21,8 +21,11 @@ PROBE_STMT = " if (pgo_stale_probe_) pgo_stale_probe_ = 0; "
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--compile-flags", required=True,
-                   help="file: the compiler, then the variant's compile flags, one per line (pgo/compile_flags.bzl)")
+    p.add_argument(
+        "--compile-flags",
+        required=True,
+        help="file: the compiler, then the variant's compile flags, one per line (pgo/compile_flags.bzl)",
+    )
     p.add_argument("--llvm-profdata", required=True)
     p.add_argument("--profile", required=True)
     p.add_argument("--include", action="append", default=[], help="an include folder")
@@ -33,8 +36,9 @@ def parse_args(argv):
 def profiled_functions(profdata, profile):
     """{name: entry count} of the profile's executed functions: 'name' for external functions,
     'file.c:name' for static ones. Only executed ones: a record of all zeros is not checked."""
-    out = subprocess.run([profdata, "show", "--all-functions", profile], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [profdata, "show", "--all-functions", profile], capture_output=True, text=True, check=True
+    ).stdout
     found = re.finditer(r"^  (\S+):\n(?:    .*\n)*?    Function count: (\d+)$", out, re.M)
     return {m.group(1): int(m.group(2)) for m in found if int(m.group(2)) > 0}
 

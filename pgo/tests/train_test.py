@@ -45,17 +45,44 @@ def main(argv):
     with tempfile.TemporaryDirectory() as tmp:
         # Good input: two entries of the real instrumented workload, merged with weights 3 and 1.
         out_dir, merged = os.path.join(tmp, "good"), os.path.join(tmp, "good.profdata")
-        rc, _, err = run_train(train, [
-            "--llvm-profdata", profdata, "--merge-into", merged, "--out-dir", out_dir,
-            "--entry", "small", "mixed", "3", instrumented, "--env", "small", "ITERS=20000",
-            "--entry", "wide", "mixed", "1", instrumented, "--env", "wide", "ITERS=20000",
-            "--env", "wide", "WS=2000"])
+        rc, _, err = run_train(
+            train,
+            [
+                "--llvm-profdata",
+                profdata,
+                "--merge-into",
+                merged,
+                "--out-dir",
+                out_dir,
+                "--entry",
+                "small",
+                "mixed",
+                "3",
+                instrumented,
+                "--env",
+                "small",
+                "ITERS=20000",
+                "--entry",
+                "wide",
+                "mixed",
+                "1",
+                instrumented,
+                "--env",
+                "wide",
+                "ITERS=20000",
+                "--env",
+                "wide",
+                "WS=2000",
+            ],
+        )
         check(rc == 0, f"good input: exit {rc}: {err.strip()}")
         if rc == 0:
             manifest = json.load(open(os.path.join(out_dir, "manifest.json")))
             check([r["name"] for r in manifest["runs"]] == ["small", "wide"], f"manifest runs: {manifest}")
-            check(all(r["files"] and all(os.path.getsize(f) > 0 for f in r["files"]) for r in manifest["runs"]),
-                  "manifest lists a missing or empty raw profile")
+            check(
+                all(r["files"] and all(os.path.getsize(f) > 0 for f in r["files"]) for r in manifest["runs"]),
+                "manifest lists a missing or empty raw profile",
+            )
             check(manifest["runs"][1]["env"] == {"ITERS": "20000", "WS": "2000"}, "per-entry env lost")
             show = subprocess.run([profdata, "show", merged], capture_output=True, text=True).stdout
             check("Total functions:" in show and "Total functions: 0" not in show, f"merged profile: {show}")
@@ -63,30 +90,85 @@ def main(argv):
         bad_exit = script(tmp, "exits3", "exit 3")
         crash = script(tmp, "crashes", "kill -SEGV $$")
         silent = script(tmp, "silent", "exit 0")
-        expect_error(train, profdata, tmp, "failing workload", [("bad", "prodcons", "1", bad_exit)],
-                     ["'bad'", "prodcons", "exit code 3"])
-        expect_error(train, profdata, tmp, "crashing workload", [("boom", "larson", "1", crash)],
-                     ["'boom'", "larson", "SIGSEGV"])
-        expect_error(train, profdata, tmp, "no profile", [("quiet", "mixed", "1", silent)],
-                     ["'quiet'", "wrote no profile"])
+        expect_error(
+            train,
+            profdata,
+            tmp,
+            "failing workload",
+            [("bad", "prodcons", "1", bad_exit)],
+            ["'bad'", "prodcons", "exit code 3"],
+        )
+        expect_error(
+            train, profdata, tmp, "crashing workload", [("boom", "larson", "1", crash)], ["'boom'", "larson", "SIGSEGV"]
+        )
+        expect_error(
+            train, profdata, tmp, "no profile", [("quiet", "mixed", "1", silent)], ["'quiet'", "wrote no profile"]
+        )
         # A later entry failing must not leave the earlier one's profile behind as the result.
-        expect_error(train, profdata, tmp, "second entry fails",
-                     [("ok", "mixed", "1", instrumented), ("bad", "mixed", "1", bad_exit)], ["'bad'", "exit code 3"])
-        expect_error(train, profdata, tmp, "missing binary", [("gone", "mixed", "1", os.path.join(tmp, "nope"))],
-                     ["'gone'", "missing or not executable"])
+        expect_error(
+            train,
+            profdata,
+            tmp,
+            "second entry fails",
+            [("ok", "mixed", "1", instrumented), ("bad", "mixed", "1", bad_exit)],
+            ["'bad'", "exit code 3"],
+        )
+        expect_error(
+            train,
+            profdata,
+            tmp,
+            "missing binary",
+            [("gone", "mixed", "1", os.path.join(tmp, "nope"))],
+            ["'gone'", "missing or not executable"],
+        )
         expect_error(train, profdata, tmp, "zero weight", [("w0", "mixed", "0", instrumented)], ["weight '0'"])
-        expect_error(train, profdata, tmp, "env for unknown entry", [("a", "mixed", "1", instrumented)],
-                     ["'zzz'"], extra=["--env", "zzz", "ITERS=1"])
-        expect_error(train, profdata, tmp, "bad workload parameter", [("p", "mixed", "1", instrumented)],
-                     ["'p'", "exit code 2", "ITERS"], extra=["--env", "p", "ITERS=banana"])
+        expect_error(
+            train,
+            profdata,
+            tmp,
+            "env for unknown entry",
+            [("a", "mixed", "1", instrumented)],
+            ["'zzz'"],
+            extra=["--env", "zzz", "ITERS=1"],
+        )
+        expect_error(
+            train,
+            profdata,
+            tmp,
+            "bad workload parameter",
+            [("p", "mixed", "1", instrumented)],
+            ["'p'", "exit code 2", "ITERS"],
+            extra=["--env", "p", "ITERS=banana"],
+        )
         # Real-program entries: an unknown program, a server, a size it lacks, missing companions.
         apps = ["--app-preload", instrumented, "--apps-inputs", tmp, "--apps-probe", instrumented]
-        expect_error(train, profdata, tmp, "unknown app", [], ["'x'", "unknown app 'nope'", "sqlite"],
-                     extra=["--app", "x", "nope", "1", "small"] + apps)
-        expect_error(train, profdata, tmp, "server app", [], ["'r'", "redis", "server"],
-                     extra=["--app", "r", "redis", "1", "small"] + apps)
-        expect_error(train, profdata, tmp, "unknown size", [], ["'s'", "no size 'huge'"],
-                     extra=["--app", "s", "lua", "1", "huge"] + apps)
+        expect_error(
+            train,
+            profdata,
+            tmp,
+            "unknown app",
+            [],
+            ["'x'", "unknown app 'nope'", "sqlite"],
+            extra=["--app", "x", "nope", "1", "small"] + apps,
+        )
+        expect_error(
+            train,
+            profdata,
+            tmp,
+            "server app",
+            [],
+            ["'r'", "redis", "server"],
+            extra=["--app", "r", "redis", "1", "small"] + apps,
+        )
+        expect_error(
+            train,
+            profdata,
+            tmp,
+            "unknown size",
+            [],
+            ["'s'", "no size 'huge'"],
+            extra=["--app", "s", "lua", "1", "huge"] + apps,
+        )
         rc, _, err = run_train(train, ["--llvm-profdata", profdata, "--app", "l", "lua", "1", "small"])
         check(rc == 2 and "--app needs --app-preload" in err, f"app without its library: exit {rc}: {err.strip()}")
         rc, _, err = run_train(train, ["--llvm-profdata", profdata])
