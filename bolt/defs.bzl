@@ -60,7 +60,7 @@ def _profile_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name)
     runs = ctx.actions.declare_directory(ctx.label.name + ".runs")
     binaries = {workload: t.files_to_run.executable for t, workload in ctx.attr.workload_bins.items()}
-    train = [ctx.file._python.path, ctx.file._runner.path]
+    train = ["PYTHONPATH=bench/tools", ctx.file._python.path, ctx.file._runner.path]
     for name, workload, weight in zip(ctx.attr.entry_names, ctx.attr.entry_workloads, ctx.attr.entry_weights):
         # Preloaded: the plain workload binary with the instrumented library; linked in: the
         # instrumented binary itself.

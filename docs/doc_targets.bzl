@@ -23,6 +23,7 @@ DOC_TARGETS = [
     "//bench:mixed_fast_rb_tiny_header_1",
     "//bench:mixed_mt_10run",
     "//bench:mixed_standard",
+    "//bench:mixed_standard_rb_live_bytes_0",
     "//bench:mixed_ws40000_10run",
     "//bench:prodcons_10run",
     "//bench:prodcons_1p2c_10run",

@@ -49,7 +49,7 @@ def pgo_profile_genrule(variant):
         srcs = srcs + ["train.py", "//bench:tools/run_python.sh"],
         outs = [pgo_profile(variant).split(":")[1]],
         cmd = " ".join([
-            "$(location //bench:tools/run_python.sh) $(location train.py)",
+            "PYTHONPATH=bench/tools $(location //bench:tools/run_python.sh) $(location train.py)",
             "--llvm-profdata " + llvm_tool("llvm-profdata"),
             "--merge-into $@",
         ] + args),

@@ -13,6 +13,7 @@ Outputs: DIR/manifest.json (entry, weight, profile files) and, with --merge-into
 """
 
 import argparse
+import importlib
 import json
 import os
 import signal
@@ -21,8 +22,6 @@ import sys
 import tempfile
 
 TOOL = "pgo-train"
-# bench/tools beside pgo/ (in the source tree, the execroot and runfiles alike): the apps' tables.
-BENCH_TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "tools")
 
 
 class TrainingError(Exception):
@@ -97,11 +96,18 @@ def key_value(text, flag):
     return key, value
 
 
+def bench_tool(module):
+    """A module of //bench:python_lib, which the rules that run --app entries put on PYTHONPATH
+    (imported here, not at the top: workload-only runs need none of it)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise TrainingError(f"--app needs bench/tools on PYTHONPATH (//bench:python_lib): {e}")
+
+
 def known_app(name, app, size):
     """The apps_table.App for an --app entry; TrainingError if the program cannot run here."""
-    if BENCH_TOOLS not in sys.path:
-        sys.path.insert(0, BENCH_TOOLS)
-    import apps_table
+    apps_table = bench_tool("apps_table")
 
     by_name = {a.name: a for a in apps_table.APPS}
     found = by_name.get(app)
@@ -162,8 +168,7 @@ def describe_status(rc):
 
 def run_app(entry, args, env, workdir, label):
     """Runs a real program with the --app-preload library (and the probe after it) in workdir."""
-    import apps_run
-
+    apps_run = bench_tool("apps_run")
     app = entry["app"]
     try:
         cmd = app.prepare(workdir, os.path.abspath(args.apps_inputs), app.sizes[entry["size"]])

@@ -73,11 +73,10 @@ static void erase(huge_entry *e) {
 
 /* Mappings of at least this length ask for transparent huge pages. A huge page is zeroed whole at
  * its first touch, so it pays for a block written densely (large_blocks: one fault per 2 MiB
- * instead of 512) and costs for one touched sparsely: at 4 MiB, medium_large's 4 MiB blocks,
- * written only at both ends, spent 20-25 % of their CPU time zeroing two 2 MiB pages each;
- * at 8 MiB that is gone and large_blocks (5-25 MiB) faults about 8 % more (docs/performance.md).
- * Tried: above 4 MiB (whole pages), 2-9 MiB blocks then held up to a 2 MiB page each beyond their
- * size (the tail page is faulted in whole): RSS 13 MiB over the live peak in huge_resident_test. */
+ * instead of 512) and costs for one touched sparsely: medium_large's 4 MiB blocks, written only
+ * at both ends, would zero two whole 2 MiB pages each, which 8 MiB avoids at a few more faults for
+ * large_blocks; a lower threshold in whole pages held small blocks' tail pages whole, far over
+ * the live peak (measured: docs/performance.md, Research boxes, the huge-cache policies tried). */
 #define HAK_HUGE_THP_MIN (4 * HAK_SS_SIZE)
 
 static bool wants_thp(size_t len) {

@@ -20,10 +20,8 @@
  *   to this many for the same owner and posts them with one CAS (snmalloc's idea), instead of one
  *   CAS per block; 0 = off. A thread that frees remotely then gets a heap of its own to hold the
  *   batch, and an owner about to carve a slab takes the batches other threads still hold for it
- *   (membarrier handshake, remote.c), so a freeing thread that sleeps strands nothing. Verdict
- *   (docs/performance.md, "One thread allocating, two threads freeing"): 1 producer + 2 consumers
- *   of 64-byte blocks, CPU time per op -7 to -13 % (FAST) and -9 % (Standard), throughput +7 to
- *   +20 %, same RSS; NEUTRAL on one freeing thread. */
+ *   (membarrier handshake, remote.c), so a freeing thread that sleeps strands nothing. Won with
+ *   several freeing threads, NEUTRAL with one (measured: docs/performance.md, Research boxes). */
 #ifndef HAK_RB_REMOTE_BATCH
 #define HAK_RB_REMOTE_BATCH 32
 #endif
@@ -31,14 +29,11 @@
 /* HAK_RB_ARRAY_CACHE (ON by default): each heap caches free blocks per class in an array of pointers (a
  *   "magazine") instead of a list linked through the blocks' first word. malloc then loads no
  *   word of the block it returns, and free writes none, so Standard's encoded links leave the
- *   fast paths entirely (slab free lists and inboxes stay encoded). Verdict (callgrind, exact
- *   Ir/op, docs/performance.md "Standard's checks", both with bts/btr): Standard Mixed
- *   86.57 -> 76.56 linked in, 92.07 -> 85.56 preloaded, malloc_simple 113.68 -> 103.92;
- *   Standard's free fits ThinLTO's
- *   inlining threshold again. FAST +0.50 Ir/op on Mixed (one more instruction in free: the
- *   new top is built in a register), -1.00 on malloc_simple linked in; CPU time under load 15-29
- *   inside the noise. ON for every variant (one source). Costs ~27 KiB of slot arrays per heap,
- *   touched only as far as the caches fill. */
+ *   fast paths entirely (slab free lists and inboxes stay encoded), and Standard's free fits
+ *   ThinLTO's inlining threshold again; FAST pays about one instruction in free (the new top is
+ *   built in a register). ON for every variant (one source). Costs a few dozen KiB of slot arrays
+ *   per heap, touched only as far as the caches fill. Measured: docs/performance.md, Research
+ *   boxes. */
 #ifndef HAK_RB_ARRAY_CACHE
 #define HAK_RB_ARRAY_CACHE 1
 #endif
@@ -56,9 +51,8 @@
 
 /* HAK_RB_HUGE_THP_WHOLE (ON by default): huge mappings that ask for transparent huge pages are
  *   sized in whole 2 MiB pages (huge.c, mapping_length), so no span of the cache ends or starts
- *   off the 2 MiB grid. Verdict (docs/performance.md, "Large blocks zeroed on allocation"):
- *   large_blocks ITERS=600 minor faults 20.8 k -> 2.9 k (free first), 17.3 k -> 3.5 k (allocate
- *   first), peak RSS +0.4 % / +0.3 %; medium_large's syscalls unchanged (its blocks are below 8 MiB). */
+ *   off the 2 MiB grid: far fewer faults on large blocks at about the same peak RSS (measured:
+ *   docs/performance.md, Research boxes). */
 #ifndef HAK_RB_HUGE_THP_WHOLE
 #define HAK_RB_HUGE_THP_WHOLE 1
 #endif
@@ -66,10 +60,8 @@
 /* HAK_RB_HUGE_FAULT_BOUND (ON by default): the huge cache, over its resident limit, first bounds
  *   each freed span of a 4 KiB-page mapping by what it held when handed out plus one page per
  *   fault the process took since (one getrusage for all spans), and asks mincore only about what
- *   that leaves over the limit (huge_cache.c). Verdict (docs/performance.md, "medium_large: the
- *   resident bound without a page-table walk per free"): medium_large mincore 8 622 -> 1 977
- *   (+2 789 getrusage), same faults and peak RSS; large_blocks (2 MiB-page mappings, no fault
- *   bound) the same mincore, +310 getrusage. 0 = mincore for every span over the limit. */
+ *   that leaves over the limit (huge_cache.c): most page-table walks go, faults and peak RSS stay
+ *   (measured: docs/performance.md, Research boxes). 0 = mincore for every span over the limit. */
 #ifndef HAK_RB_HUGE_FAULT_BOUND
 #define HAK_RB_HUGE_FAULT_BOUND 1
 #endif
