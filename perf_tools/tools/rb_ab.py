@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import types
 
 import abrun
 import ptlib
@@ -176,89 +177,73 @@ def parse(argv):
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
     copies = [f"{args.layout_build}{s}" for s in seeds[:layouts]]
-    return (
-        args,
-        name,
-        kind,
-        values,
-        floor,
-        prebuilt,
-        plain,
-        standard,
-        workspace,
-        runs,
-        warmup,
-        cg_iters,
-        pin,
-        params,
-        folder,
-        list(zip(seeds, copies)),
+    # One object rather than a tuple: main() reads each setting by name.
+    return types.SimpleNamespace(
+        args=args,
+        name=name,
+        kind=kind,
+        values=values,
+        floor=floor,
+        prebuilt=prebuilt,
+        plain=plain,
+        standard=standard,
+        workspace=workspace,
+        runs=runs,
+        warmup=warmup,
+        cg_iters=cg_iters,
+        pin=pin,
+        params=params,
+        folder=folder,
+        copies=list(zip(seeds, copies)),
     )
 
 
 def main(argv):
-    (
-        args,
-        name,
-        kind,
-        values,
-        floor,
-        prebuilt,
-        plain,
-        standard,
-        workspace,
-        runs,
-        warmup,
-        cg_iters,
-        pin,
-        params,
-        folder,
-        copies,
-    ) = parse(argv)
+    st = parse(argv)
     builds, how = [], []
-    for value in values:
-        label = f"{name}={value}"
-        if kind == "runtime":
-            builds.append(abrun.Build(label, standard[0], standard[1], plain, {name: value}))
+    for value in st.values:
+        label = f"{st.name}={value}"
+        if st.kind == "runtime":
+            builds.append(abrun.Build(label, st.standard[0], st.standard[1], st.plain, {st.name: value}))
             continue
-        if value in prebuilt:
-            made = prebuilt[value]
+        if value in st.prebuilt:
+            made = st.prebuilt[value]
             how += [f"- {label}: prebuilt `{linked}`, `{lib}`" for linked, lib in made]
         else:
-            flags = bazel_flags(kind, name, value, args.variant)
-            made = build_value(workspace, flags, args.variant, folder, label, [c for _, c in copies])
+            flags = bazel_flags(st.kind, st.name, value, st.args.variant)
+            made = build_value(st.workspace, flags, st.args.variant, st.folder, label, [c for _, c in st.copies])
             how.append(
                 f"- {label}: `bazel build {' '.join(flags)}`"
-                + (f", layout copies {', '.join(c for _, c in copies)}" if copies else "")
+                + (f", layout copies {', '.join(c for _, c in st.copies)}" if st.copies else "")
             )
-        if copies:
+        if st.copies:
             builds.append(
                 abrun.Build(
                     label,
                     None,
                     None,
-                    plain,
-                    copies=[(seed, linked, lib) for (seed, _), (linked, lib) in zip(copies, made)],
+                    st.plain,
+                    copies=[(seed, linked, lib) for (seed, _), (linked, lib) in zip(st.copies, made)],
                 )
             )
         else:
-            linked, lib = made[0] if value in prebuilt else (made[0], made[2])
-            builds.append(abrun.Build(label, linked, lib, plain))
-    level = "runtime" if kind == "runtime" else "build"
-    where = "Standard, prebuilt, the variable set per side" if kind == "runtime" else f"variant {args.variant}"
+            linked, lib = made[0] if value in st.prebuilt else (made[0], made[2])
+            builds.append(abrun.Build(label, linked, lib, st.plain))
+    level = "runtime" if st.kind == "runtime" else "build"
+    where = "Standard, prebuilt, the variable set per side" if st.kind == "runtime" else f"variant {st.args.variant}"
     out, data = abrun.measure(
         TOOL,
         builds[0],
         builds[1],
         level,
-        floor,
-        runs,
-        warmup,
-        params,
-        pin,
-        cg_iters,
-        folder,
-        f"Research-box A/B: {name} {values[0]} -> {values[1]} ({where})",
+        st.floor,
+        st.runs,
+        st.warmup,
+        st.params,
+        st.pin,
+        st.cg_iters,
+        st.folder,
+        f"Research-box A/B: {st.name} {st.values[0]} -> {st.values[1]} ({where})",
     )
     if how:
         out += ["## Builds", ""] + how + [""]
@@ -268,15 +253,15 @@ def main(argv):
     ]
     data.update(
         {
-            "gate": name,
-            "gate_kind": kind,
-            "values": values,
-            "variant": args.variant,
-            "machine": bl.machine_info([b.sides["linked"].binary for b in builds], {"variant": args.variant}),
+            "gate": st.name,
+            "gate_kind": st.kind,
+            "values": st.values,
+            "variant": st.args.variant,
+            "machine": bl.machine_info([b.sides["linked"].binary for b in builds], {"variant": st.args.variant}),
         }
     )
-    bl.write_json(os.path.join(folder, "rb_ab.json"), data)
-    ptlib.write_report(folder, "rb_ab", "\n".join(out))
+    bl.write_json(os.path.join(st.folder, "rb_ab.json"), data)
+    ptlib.write_report(st.folder, "rb_ab", "\n".join(out))
 
 
 if __name__ == "__main__":

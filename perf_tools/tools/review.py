@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 import tempfile
 
 import abrun
@@ -225,74 +226,69 @@ def parse(argv):
     except bl.UsageError as e:
         bl.fail_usage(TOOL, str(e))
     revs = (sha, head_sha) if sides is None else (None, None)
-    return (
-        args,
-        readelf,
-        floor,
-        sides,
-        labels,
-        workspace,
-        revs,
-        runs,
-        warmup,
-        cg_iters,
-        use_perf == "1",
-        pin,
-        params,
-        folder,
-        seeds,
+    # One object rather than a tuple: main() reads each setting by name.
+    return types.SimpleNamespace(
+        args=args,
+        readelf=readelf,
+        floor=floor,
+        sides=sides,
+        labels=labels,
+        workspace=workspace,
+        revs=revs,
+        runs=runs,
+        warmup=warmup,
+        cg_iters=cg_iters,
+        use_perf=use_perf == "1",
+        pin=pin,
+        params=params,
+        folder=folder,
+        seeds=seeds,
     )
 
 
 def main(argv):
-    (
-        args,
-        readelf,
-        floor,
-        sides,
-        labels,
-        workspace,
-        revs,
-        runs,
-        warmup,
-        cg_iters,
-        use_perf,
-        pin,
-        params,
-        folder,
-        seeds,
-    ) = parse(argv)
-    sha = revs[0]
-    copies = [f"{args.layout_build}{s}" for s in seeds]
-    if sides is None:
-        base = build_rev(workspace, revs[0], args.variant, copies, folder, "base")
-        if revs[1]:
-            head = build_rev(workspace, revs[1], args.variant, copies, folder, "head")
+    st = parse(argv)
+    sha = st.revs[0]
+    copies = [f"{st.args.layout_build}{s}" for s in st.seeds]
+    if st.sides is None:
+        base = build_rev(st.workspace, st.revs[0], st.args.variant, copies, st.folder, "base")
+        if st.revs[1]:
+            head = build_rev(st.workspace, st.revs[1], st.args.variant, copies, st.folder, "head")
         else:
-            head = build(workspace, [], args.variant, copies, os.path.join(folder, "build-head.log"), "head")
-        sides = (base, head)
+            head = build(st.workspace, [], st.args.variant, copies, os.path.join(st.folder, "build-head.log"), "head")
+        st.sides = (base, head)
     a = abrun.Build(
-        labels[0], sides[0]["linked"], sides[0]["lib"], sides[0]["plain"], copies=copies_of(sides[0], seeds)
+        st.labels[0],
+        st.sides[0]["linked"],
+        st.sides[0]["lib"],
+        st.sides[0]["plain"],
+        copies=copies_of(st.sides[0], st.seeds),
     )
     b = abrun.Build(
-        labels[1], sides[1]["linked"], sides[1]["lib"], sides[1]["plain"], copies=copies_of(sides[1], seeds)
+        st.labels[1],
+        st.sides[1]["linked"],
+        st.sides[1]["lib"],
+        st.sides[1]["plain"],
+        copies=copies_of(st.sides[1], st.seeds),
     )
-    title = f"Review: {labels[1]} vs {labels[0]} ({args.variant})"
-    out, data = abrun.measure(TOOL, a, b, "build", floor, runs, warmup, params, pin, cg_iters, folder, title)
-    mt_a = abrun.Build(labels[0], sides[0]["mt"], None, None)
-    mt_b = abrun.Build(labels[1], sides[1]["mt"], None, None)
+    title = f"Review: {st.labels[1]} vs {st.labels[0]} ({st.args.variant})"
+    out, data = abrun.measure(
+        TOOL, a, b, "build", st.floor, st.runs, st.warmup, st.params, st.pin, st.cg_iters, st.folder, title
+    )
+    mt_a = abrun.Build(st.labels[0], st.sides[0]["mt"], None, None)
+    mt_b = abrun.Build(st.labels[1], st.sides[1]["mt"], None, None)
     mt_out, mt_data = abrun.measure(
         TOOL,
         mt_a,
         mt_b,
         "build",
-        floor,
-        runs,
-        warmup,
-        {"ITERS": str(max(1, int(params.get("ITERS", "20000000")) // 2))},
-        pin,
+        st.floor,
+        st.runs,
+        st.warmup,
+        {"ITERS": str(max(1, int(st.params.get("ITERS", "20000000")) // 2))},
+        st.pin,
         None,
-        folder,
+        st.folder,
         "Mixed_MT (2 threads), linked in",
         "Mixed_MT",
     )
@@ -301,7 +297,7 @@ def main(argv):
         "a": {"callgrind": data["top_a"], "cg_total": data["ir_per_op"]["a"], "perf": None, "samples": 0},
         "b": {"callgrind": data["top_b"], "cg_total": data["ir_per_op"]["b"], "perf": None, "samples": 0},
     }
-    if use_perf:
+    if st.use_perf:
         with tempfile.TemporaryDirectory() as workdir:
             for key, build_ in (("a", a), ("b", b)):
                 side = build_.sides["linked"]
@@ -309,8 +305,8 @@ def main(argv):
                     prof[key]["perf"], prof[key]["samples"] = profiles.perf(
                         TOOL,
                         Allocator(build_.label, side.binary, "same-binary", ""),
-                        params,
-                        int(params.get("ITERS", "20000000")),
+                        st.params,
+                        int(st.params.get("ITERS", "20000000")),
                         workdir,
                     )
                 except RuntimeError as e:
@@ -320,14 +316,14 @@ def main(argv):
     # Linked in, ThinLTO inlines malloc and free into the workload's loop, so the profile's hot
     # allocator functions are looked up in the library: the entry points, then the profile's
     # functions that the library defines.
-    in_lib = elfinfo.functions(readelf, sides[1]["lib"])
+    in_lib = elfinfo.functions(st.readelf, st.sides[1]["lib"])
     hot_names = ["malloc", "free"] + [
         r["function"] for r in data["top_b"] if r["function"] in in_lib and r["function"] not in ("malloc", "free")
     ]
     ld_text, ld_data = layout_diff.diff(
-        readelf,
-        sides[0]["lib"],
-        sides[1]["lib"],
+        st.readelf,
+        st.sides[0]["lib"],
+        st.sides[1]["lib"],
         hot_names[:20],
         "malloc, free and the library's functions in head's callgrind top 50",
         "base",
@@ -347,13 +343,13 @@ def main(argv):
             "mt": mt_data,
             "layout": ld_data,
             "perf": {k: prof[k]["perf"] for k in prof},
-            "machine": bl.machine_info([sides[0]["linked"], sides[1]["linked"]], {"variant": args.variant}),
+            "machine": bl.machine_info([st.sides[0]["linked"], st.sides[1]["linked"]], {"variant": st.args.variant}),
             "base_revision": sha,
-            "head_revision": revs[1] or labels[1],
+            "head_revision": st.revs[1] or st.labels[1],
         }
     )
-    bl.write_json(os.path.join(folder, "review.json"), data)
-    ptlib.write_report(folder, "review", "\n".join(out))
+    bl.write_json(os.path.join(st.folder, "review.json"), data)
+    ptlib.write_report(st.folder, "review", "\n".join(out))
 
 
 if __name__ == "__main__":
