@@ -135,8 +135,8 @@ HAK_INLINE bool hak_free_local(hak_heap *h, void *p) {
         return true;
     }
     /* Standard: the block's live state (a compare and a store into the SuperSlab's live map,
-     * check.h; no word of the block), whatever the gates say; a failed test goes to the slow path, which runs the checks
-     * the gates enable. */
+     * check.h; no word of the block), whatever the gates say; a failed test goes to the slow
+     * path, which runs the checks the gates enable. */
     if (HAK_LIVE_BITMAP && HAK_UNLIKELY(!hak_live_take(p))) return false;
     hak_cache_push(h, s->cls, p);
     return true;

@@ -106,9 +106,8 @@ void hak_heaps_for_each(void (*fn)(hak_heap *, void *), void *arg) {
     pthread_mutex_unlock(&g_heap_lock);
 }
 
-hak_heap *hak_heap_acquire(void) {
-    hak_heap *h = t_hak_heap;
-    if (HAK_LIKELY(h != &g_hak_empty_heap)) return h;
+hak_heap *hak_heap_acquire_slow(void) {
+    hak_heap *h;
     if (!hak_ensure_init() || hak_gate_force_libc_alloc() || t_hak_exiting) return NULL;
     pthread_mutex_lock(&g_heap_lock);
     h = g_idle_heaps;

@@ -21,6 +21,15 @@
 extern hak_heap g_hak_empty_heap;
 extern __thread hak_heap *t_hak_heap __attribute__((tls_model("initial-exec")));
 
+/* The calling thread's heap, created or adopted on first use; NULL if the process is routed to
+ * libc (HAKMEM_FORCE_LIBC_ALLOC) or no memory is left for a heap. Inline: once the thread has a
+ * heap this is one TLS load and a compare, which callers on hot paths (remote frees) need. */
+hak_heap *hak_heap_acquire_slow(void); /* the first use: creates or adopts the heap */
+HAK_INLINE hak_heap *hak_heap_acquire(void) {
+    hak_heap *h = t_hak_heap;
+    return HAK_LIKELY(h != &g_hak_empty_heap) ? h : hak_heap_acquire_slow();
+}
+
 HAK_INLINE hak_block_header *hak_block_header_of(const void *p) {
     return (hak_block_header *)((uintptr_t)p - sizeof(hak_block_header));
 }
@@ -40,9 +49,6 @@ HAK_INLINE void tiny_region_id_write_header(hak_heap *h, void *p, uint32_t cls) 
 #define HAK_OBS_CLASS(heap, field, cls) ((void)0)
 #endif
 
-/* The calling thread's heap, created or adopted on first use; NULL if the process is routed to
- * libc (HAKMEM_FORCE_LIBC_ALLOC) or no memory is left for a heap. */
-hak_heap *hak_heap_acquire(void);
 /* True once the calling thread's heap was returned at thread exit; its later allocations go
  * through hak_exit_heap_alloc (one shared heap under a lock). */
 bool hak_thread_exiting(void);
